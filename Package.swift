@@ -1,0 +1,82 @@
+// swift-tools-version: 6.1
+//
+// overlayd: a gossip agent for community mesh networks.
+// Layering (see Docs/architecture.md):
+//   CSodium -> OverlayCrypto            libsodium, Ed25519 identities
+//   OverlayWire                         the wire schema (protobuf) and its size budget
+//   OverlayCore                         pure state machines: no IO, no clock, no global randomness
+//   OverlayAPI                          Codable types of the local API (leaf)
+//   OverlayNode                         the shell: UDP, timers, API server, persistence, metrics
+//   overlayd / overlayctl               thin executables
+import PackageDescription
+
+let package = Package(
+    name: "overlayd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "overlayd", targets: ["overlayd"]),
+        .executable(name: "overlayctl", targets: ["overlayctl"]),
+        .library(name: "OverlayCore", targets: ["OverlayCore"]),
+        .library(name: "OverlayAPI", targets: ["OverlayAPI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(name: "OverlayCrypto", dependencies: ["CSodium"]),
+        .target(
+            name: "OverlayWire",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["overlay.proto"]
+        ),
+        .target(name: "OverlayCore", dependencies: ["OverlayWire"]),
+        .target(name: "OverlayAPI"),
+        .target(name: "OverlayClient", dependencies: ["OverlayAPI"]),
+        .target(
+            name: "OverlayNode",
+            dependencies: [
+                "OverlayCore", "OverlayCrypto", "OverlayWire", "OverlayAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "overlayd",
+            dependencies: [
+                "OverlayNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "overlayctl",
+            dependencies: [
+                "OverlayNode", "OverlayAPI", "OverlayClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "OverlayCryptoTests", dependencies: ["OverlayCrypto"]),
+        .testTarget(name: "OverlayWireTests", dependencies: ["OverlayWire"]),
+        .testTarget(name: "OverlayCoreTests", dependencies: ["OverlayCore"]),
+        .testTarget(name: "OverlayNodeTests", dependencies: ["OverlayNode"]),
+        .testTarget(name: "OverlayClientTests", dependencies: ["OverlayClient", "OverlayNode"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["OverlayAPI"]),
+    ]
+)

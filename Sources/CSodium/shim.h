@@ -1,0 +1,2 @@
+// The one header Swift imports from libsodium (Debian: libsodium-dev).
+#include <sodium.h>

@@ -1,0 +1,320 @@
+import Foundation
+import OverlayWire
+
+/// The settings of one agent that are not membership timings.
+public struct AgentSettings: Sendable, Equatable {
+    /// The name this node announces.
+    public var name: String
+    /// Where this node receives datagrams, as announced to the others.
+    public var endpoint: PeerEndpoint
+    /// SWIM and Lifeguard timings.
+    public var membership: MembershipSettings = .radio
+    /// How far a sender's clock may be from ours before its datagrams are refused. Default
+    /// 10 minutes: it bounds how long a captured datagram can be replayed to a node that has
+    /// just restarted, yet tolerates the drift of boxes without a real-time clock that wait
+    /// for NTP. `nil` disables the check.
+    public var clockSkewWindow: Duration? = .seconds(600)
+    /// Datagrams per second one sender may sustain. Default 200: SWIM sends about 2 per
+    /// second, a push-pull of 1,000 members about 150 at once.
+    public var senderRatePerSecond: Double = 200
+    /// Datagrams one sender may send in a burst. Default 400.
+    public var senderBurst: Double = 400
+
+    /// Creates settings with the defaults above.
+    public init(name: String, endpoint: PeerEndpoint, membership: MembershipSettings = .radio) {
+        self.name = name
+        self.endpoint = endpoint
+        self.membership = membership
+    }
+}
+
+/// What the ``Agent`` asks the shell to do.
+public enum AgentDirective: Sendable, Equatable {
+    /// Send these bytes as one UDP datagram.
+    case transmit(Data, to: PeerEndpoint)
+    /// A member changed state; log it, count it, tell event subscribers.
+    case memberChanged(MemberChange)
+    /// Write this snapshot to the state directory (crash-safely).
+    case persist(PeerSnapshot)
+    /// A datagram or item was refused; count it under the reason.
+    case rejected(RejectReason)
+}
+
+/// Counters the agent keeps about its own traffic (the shell exports them as metrics too).
+public struct AgentCounters: Sendable, Equatable {
+    /// Datagrams sent.
+    public var datagramsSent = 0
+    /// Bytes sent (UDP payload).
+    public var bytesSent = 0
+    /// Datagrams accepted.
+    public var datagramsReceived = 0
+    /// Bytes received in accepted datagrams.
+    public var bytesReceived = 0
+    /// Item signatures verified.
+    public var itemsVerified = 0
+    /// Items dropped as already seen, without verification.
+    public var itemsDuplicate = 0
+    /// Refusals by reason.
+    public var rejected: [RejectReason: Int] = [:]
+}
+
+/// One node's protocol core: the signed datagram layer around SWIM membership.
+///
+/// This is the instance the shell owns (one actor per node) and the simulator runs by the
+/// thousand. Bytes come in with ``onDatagram(_:from:now:)``, time with ``onTick(now:)``; what
+/// must happen leaves as ``AgentDirective``s. The shell calls ``onTick(now:)`` whenever
+/// ``nextWakeup`` passes. Pure: no clock, no IO, no global randomness.
+public struct Agent: Sendable {
+    /// The settings in force.
+    public let settings: AgentSettings
+    /// SWIM membership.
+    public private(set) var membership: Membership
+    /// Traffic counters.
+    public private(set) var counters = AgentCounters()
+
+    private var codec: DatagramCodec
+    private let verifier: any SignatureVerifier
+    private var dissemination = Dissemination(maxItemSize: Agent.maxItemSize)
+    private var verified = VerifiedItemCache()
+    private var nextGossip: Instant?
+    private var rng: DeterministicRandom
+
+    /// The largest signed item that fits a datagram alone, leaving room for the packet header.
+    public static let maxItemSize = DatagramCodec.packetBudget - 80
+
+    /// Creates an agent.
+    ///
+    /// - Parameters:
+    ///   - settings: name, endpoint and timings.
+    ///   - signer: signs as this node.
+    ///   - verifier: verifies others' signatures.
+    ///   - keyring: the admitted keys.
+    ///   - session: this run's session number, larger than any earlier run's (see ``ReplayGuard``).
+    ///   - incarnation: at least one above the last persisted incarnation.
+    ///   - joinTargets: seeds and snapshot peers.
+    ///   - seed: seeds the agent's generator.
+    ///   - now: the start time.
+    public init(
+        settings: AgentSettings, signer: any MessageSigner, verifier: any SignatureVerifier, keyring: Keyring,
+        session: UInt64, incarnation: UInt64, joinTargets: [Destination], seed: UInt64, now: Instant
+    ) {
+        var rng = DeterministicRandom(seed: seed)
+        self.settings = settings
+        self.verifier = verifier
+        self.codec = DatagramCodec(
+            session: session, signer: signer, verifier: verifier, keyring: keyring,
+            clockSkewWindow: settings.clockSkewWindow,
+            rateLimit: RateLimiter(ratePerSecond: settings.senderRatePerSecond, burst: settings.senderBurst))
+        self.membership = Membership(
+            name: settings.name, endpoint: settings.endpoint, incarnation: incarnation, signer: signer,
+            settings: settings.membership, joinTargets: joinTargets, rng: rng.split(), now: now)
+        self.rng = rng
+    }
+
+    /// This node's ID.
+    public var localID: NodeID { membership.localID }
+
+    /// This node's session.
+    public var session: UInt64 { codec.session }
+
+    /// The admitted keys.
+    public var keyring: Keyring { codec.keyring }
+
+    /// When the shell must call ``onTick(now:)`` next.
+    public var nextWakeup: Instant? {
+        [membership.nextDeadline, nextGossip].compactMap { $0 }.min()
+    }
+
+    /// The number of items waiting for dissemination.
+    public var queuedItems: Int { dissemination.count }
+
+    /// Starts the protocol.
+    public mutating func start(now: Instant) -> [AgentDirective] {
+        nextGossip = now + settings.membership.gossipInterval
+        return perform(membership.start(now: now), now: now)
+    }
+
+    /// Leaves gracefully: queues this node's LEFT claim and sends it at once to up to
+    /// ``MembershipSettings/gossipFanout`` members (twice as many, since nobody will retransmit
+    /// it for us once we are gone).
+    public mutating func leave(now: Instant) -> [AgentDirective] {
+        var out = perform(membership.leave(now: now), now: now)
+        out += gossip(to: membership.randomLiveMembers(settings.membership.gossipFanout * 2), now: now)
+        return out
+    }
+
+    /// Replaces the keyring (on SIGHUP). Members whose keys left it are no longer heard.
+    public mutating func updateKeyring(_ keyring: Keyring) {
+        codec.keyring = keyring
+    }
+
+    /// Fires due timers.
+    public mutating func onTick(now: Instant) -> [AgentDirective] {
+        var out = perform(membership.onTick(now: now), now: now)
+        if let due = nextGossip, due <= now {
+            nextGossip = now + settings.membership.gossipInterval
+            if !dissemination.isEmpty {
+                out += gossip(to: membership.randomLiveMembers(settings.membership.gossipFanout), now: now)
+            }
+        }
+        return out
+    }
+
+    /// Handles one received UDP payload.
+    ///
+    /// - Parameters:
+    ///   - bytes: the payload.
+    ///   - source: the address it came from (replies to probes go there).
+    ///   - now: this node's clock.
+    public mutating func onDatagram(_ bytes: Data, from source: PeerEndpoint, now: Instant) -> [AgentDirective] {
+        let opened: (sender: NodeID, packet: Overlayd_V1_Packet)
+        switch codec.open(bytes, now: now) {
+        case .failure(let reason):
+            counters.rejected[reason, default: 0] += 1
+            return [.rejected(reason)]
+        case .success(let value):
+            opened = value
+        }
+        counters.datagramsReceived += 1
+        counters.bytesReceived += bytes.count
+        membership.heard(from: opened.sender, now: now)
+
+        var out: [AgentDirective] = []
+        for wire in opened.packet.items {
+            out += receiveItem(wire, now: now)
+        }
+        let sender = opened.sender
+        switch opened.packet.message {
+        case .ping(let ping)?:
+            out += perform(membership.onPing(probe: ping.probe, from: sender, source: source), now: now)
+        case .ack(let ack)?:
+            out += perform(membership.onAck(probe: ack.probe, from: sender, now: now), now: now)
+        case .pingRequest(let request)?:
+            out += perform(membership.onPingRequest(request, from: sender, source: source, now: now), now: now)
+        case .nack(let nack)?:
+            membership.onNack(probe: nack.probe)
+        case .sync(let sync)?:
+            out += perform(membership.onSync(replyWanted: sync.replyWanted, from: sender, source: source), now: now)
+        case .gossip?, nil:
+            break
+        }
+        return out
+    }
+
+    private mutating func receiveItem(_ wire: Overlayd_V1_SignedItem, now: Instant) -> [AgentDirective] {
+        guard let item = SignedItem(wire: wire) else { return reject(.invalidItem) }
+        if verified.contains(item) {
+            counters.itemsDuplicate += 1
+            return []
+        }
+        guard codec.keyring.admits(item.origin, at: now) else { return reject(.unknownOrigin) }
+        counters.itemsVerified += 1
+        guard item.verify(with: verifier) else { return reject(.forgedItem) }
+        verified.insert(item)
+        switch item.item.kind {
+        case .member?:
+            guard let directives = membership.onClaim(item, now: now) else { return reject(.invalidItem) }
+            return perform(directives, now: now)
+        case nil:
+            // An item kind from a newer version: keep relaying it so upgrades can roll out.
+            dissemination.enqueue(item)
+            return []
+        }
+    }
+
+    private mutating func reject(_ reason: RejectReason) -> [AgentDirective] {
+        counters.rejected[reason, default: 0] += 1
+        return [.rejected(reason)]
+    }
+
+    // MARK: Directives from membership
+
+    private mutating func perform(_ directives: [MembershipDirective], now: Instant) -> [AgentDirective] {
+        var out: [AgentDirective] = []
+        var snapshotDue = false
+        for directive in directives {
+            switch directive {
+            case .send(let message, let destination):
+                out.append(send(message, to: destination, now: now))
+            case .sync(let destination, let replyWanted):
+                out += sync(to: destination, replyWanted: replyWanted, now: now)
+            case .broadcast(let item):
+                verified.insert(item)
+                dissemination.enqueue(item)
+            case .changed(let change):
+                out.append(.memberChanged(change))
+                snapshotDue = true
+            case .incarnationChanged:
+                snapshotDue = true
+            }
+        }
+        if snapshotDue { out.append(.persist(snapshot)) }
+        return out
+    }
+
+    /// The snapshot to persist now.
+    public var snapshot: PeerSnapshot {
+        PeerSnapshot(
+            incarnation: membership.incarnation, session: codec.session,
+            peers: membership.sortedMembers.filter { $0.state != .left }.map {
+                PeerSnapshot.Peer(id: $0.id.hex, name: $0.name, endpoint: $0.endpoint.description)
+            })
+    }
+
+    private mutating func send(_ message: Overlayd_V1_Packet.OneOf_Message, to destination: Destination, now: Instant) -> AgentDirective {
+        var packet = Overlayd_V1_Packet()
+        packet.message = message
+        packet.items = piggyback(for: packet)
+        return transmit(packet, to: destination, now: now)
+    }
+
+    private mutating func gossip(to members: [Member], now: Instant) -> [AgentDirective] {
+        members.map { member in
+            var packet = Overlayd_V1_Packet()
+            packet.message = .gossip(Overlayd_V1_Gossip())
+            packet.items = piggyback(for: packet)
+            return transmit(packet, to: Destination(id: member.id, endpoint: member.endpoint), now: now)
+        }
+    }
+
+    /// Push-pull: the full state, split over as many datagrams as it needs; only the first
+    /// asks for a reply.
+    private mutating func sync(to destination: Destination, replyWanted: Bool, now: Instant) -> [AgentDirective] {
+        let state = membership.fullState()
+        var out: [AgentDirective] = []
+        var index = 0
+        repeat {
+            var packet = Overlayd_V1_Packet()
+            packet.message = .sync(.with { $0.replyWanted = replyWanted && index == 0 })
+            var remaining = DatagramCodec.packetBudget - Self.headerAllowance(packet)
+            while index < state.count {
+                let cost = state[index].encodedSize + DatagramCodec.itemOverhead(state[index].encodedSize)
+                guard cost <= remaining else { break }
+                packet.items.append(state[index].wire)
+                remaining -= cost
+                index += 1
+            }
+            out.append(transmit(packet, to: destination, now: now))
+        } while index < state.count
+        return out
+    }
+
+    private mutating func piggyback(for packet: Overlayd_V1_Packet) -> [Overlayd_V1_SignedItem] {
+        let budget = DatagramCodec.packetBudget - Self.headerAllowance(packet)
+        let limit = settings.membership.retransmitLimit(memberCount: membership.liveCount)
+        return dissemination.take(budget: budget, overhead: DatagramCodec.itemOverhead, limit: limit).map(\.wire)
+    }
+
+    /// The packet's size without items, plus the fields ``DatagramCodec/seal(_:to:now:)`` adds
+    /// (recipient 34, session 11, sequence 11, time 11 bytes at most).
+    private static func headerAllowance(_ packet: Overlayd_V1_Packet) -> Int {
+        ((try? packet.serializedBytes() as Data)?.count ?? 0) + 67
+    }
+
+    private mutating func transmit(_ packet: Overlayd_V1_Packet, to destination: Destination, now: Instant) -> AgentDirective {
+        let bytes = codec.seal(packet, to: destination.id, now: now)
+        counters.datagramsSent += 1
+        counters.bytesSent += bytes.count
+        return .transmit(bytes, to: destination.endpoint)
+    }
+}

@@ -50,11 +50,14 @@ let package = Package(
                 "OverlayCore", "OverlayCrypto", "OverlayWire", "OverlayAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -68,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "overlayctl",
             dependencies: [
-                "OverlayNode", "OverlayAPI", "OverlayClient",
+                "OverlayNode", "OverlayAPI", "OverlayClient", "OverlayCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,6 +80,9 @@ let package = Package(
         .testTarget(name: "OverlayCoreTests", dependencies: ["OverlayCore"]),
         .testTarget(name: "OverlayNodeTests", dependencies: ["OverlayNode"]),
         .testTarget(name: "OverlayClientTests", dependencies: ["OverlayClient", "OverlayNode"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["OverlayAPI"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["OverlayAPI", "OverlayClient", "OverlayCore", "OverlayCrypto", "OverlayNode", "OverlayWire"]
+        ),
     ]
 )

@@ -177,12 +177,13 @@ public struct Agent: Sendable {
         }
         counters.datagramsReceived += 1
         counters.bytesReceived += bytes.count
-        membership.heard(from: opened.sender, now: now)
 
         var out: [AgentDirective] = []
         for wire in opened.packet.items {
             out += receiveItem(wire, now: now)
         }
+        // After the items, so a new member's first datagram already counts as heard.
+        membership.heard(from: opened.sender, now: now)
         let sender = opened.sender
         switch opened.packet.message {
         case .ping(let ping)?:
@@ -202,7 +203,8 @@ public struct Agent: Sendable {
     }
 
     private mutating func receiveItem(_ wire: Overlayd_V1_SignedItem, now: Instant) -> [AgentDirective] {
-        guard let item = SignedItem(wire: wire) else { return reject(.invalidItem) }
+        // An item too large to be relayed in a datagram of its own is refused outright.
+        guard let item = SignedItem(wire: wire), item.encodedSize <= Self.maxItemSize else { return reject(.invalidItem) }
         if verified.contains(item) {
             counters.itemsDuplicate += 1
             return []
@@ -286,9 +288,16 @@ public struct Agent: Sendable {
         repeat {
             var packet = Overlayd_V1_Packet()
             packet.message = .sync(.with { $0.replyWanted = replyWanted && index == 0 })
-            var remaining = DatagramCodec.packetBudget - Self.headerAllowance(packet)
+            let budget = DatagramCodec.packetBudget - Self.headerAllowance(packet)
+            var remaining = budget
             while index < state.count {
                 let cost = state[index].encodedSize + DatagramCodec.itemOverhead(state[index].encodedSize)
+                // A claim no sync packet can carry (a peer may pack a larger one into a tight
+                // gossip) is skipped; waiting for room would loop forever.
+                if cost > budget {
+                    index += 1
+                    continue
+                }
                 guard cost <= remaining else { break }
                 packet.items.append(state[index].wire)
                 remaining -= cost

@@ -37,7 +37,7 @@ public struct Keyring: Sendable, Equatable {
         }
     }
 
-    /// The entries in file order; a key may appear only once.
+    /// The entries by key; a key may appear only once in a file.
     public private(set) var entries: [NodeID: Entry]
 
     /// Creates a keyring from entries.
@@ -66,7 +66,8 @@ public struct Keyring: Sendable, Equatable {
     /// - Throws: ``KeyringError`` naming the file and line of the first problem.
     public static func parse(_ text: String, source: String) throws -> Keyring {
         var keyring = Keyring()
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Character.isNewline: a CRLF pair is one Character, which a split on "\n" never matches.
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
             guard let first = fields.first else { continue }
@@ -109,7 +110,10 @@ struct CalendarDay {
 
     init?(parsing text: String) {
         let parts = text.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]), parts[0] >= 1970 else { return nil }
+        guard parts.count == 3, (1...12).contains(parts[1]), parts[0] >= 1970 else { return nil }
+        let leap = parts[0] % 4 == 0 && (parts[0] % 100 != 0 || parts[0] % 400 == 0)
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...lengths[parts[1] - 1]).contains(parts[2]) else { return nil }
         (year, month, day) = (parts[0], parts[1], parts[2])
     }
 

@@ -56,6 +56,8 @@ public struct Membership: Sendable {
         let incarnation: UInt64
         let sentAt: Instant
         var expectedNacks = 0
+        /// The members asked to probe indirectly; only they (and the target) may answer.
+        var relays: [NodeID] = []
         var nacks = 0
     }
 
@@ -272,6 +274,7 @@ public struct Membership: Sendable {
         guard var outstanding = probes[probe], let target = members[outstanding.target] else { return [] }
         let helpers = randomLiveMembers(settings.indirectChecks, excluding: [target.id])
         outstanding.expectedNacks = helpers.count
+        outstanding.relays = helpers.map(\.id)
         probes[probe] = outstanding
         let request = Overlayd_V1_PingRequest.with {
             $0.probe = probe
@@ -289,8 +292,10 @@ public struct Membership: Sendable {
         } else {
             health.apply(1)
         }
+        // Lifeguard 3.2: a failed probe of a member that is already suspect is an independent
+        // confirmation (as memberlist's probeNode); applyClaim counts it once per suspector.
         guard let member = members[outstanding.target], member.incarnation == outstanding.incarnation,
-              member.state == .alive else { return [] }
+              member.state == .alive || member.state == .suspect else { return [] }
         let claim = SignedItem(kind: Self.claimKind(subject: member.id, incarnation: member.incarnation, state: .suspect), signer: signer, now: now)
         return applyClaim(claim, now: now)
     }
@@ -303,6 +308,8 @@ public struct Membership: Sendable {
     /// Handles an ack: completes our own probe, or forwards it to the member we relay for.
     public mutating func onAck(probe: UInt64, from sender: NodeID, now: Instant) -> [MembershipDirective] {
         if let outstanding = probes[probe] {
+            // Only the target, or a member we asked to relay, can answer this probe.
+            guard sender == outstanding.target || outstanding.relays.contains(sender) else { return [] }
             probes[probe] = nil
             health.apply(-1)
             if sender == outstanding.target, var member = members[sender] {

@@ -128,9 +128,9 @@ public struct MembershipSettings: Sendable, Equatable {
     }
 
     /// An upper bound on the time from a member's crash to every other member marking it failed,
-    /// in a healthy cloud: one probe interval until someone probes it, that probe's interval,
-    /// the longest suspicion timeout, and a push-pull interval for a member that missed the news.
-    /// Tests use it instead of a magic sleep.
+    /// in a healthy cloud: up to one probe interval until someone probes it, that probe's own
+    /// interval, the longest suspicion timeout (no confirmation), and five gossip intervals for
+    /// the FAILED claim to reach everyone. Tests use it instead of a magic sleep.
     public func failureDetectionBound(memberCount: Int) -> Duration {
         let probing = probeInterval.scaled(by: 2)
         let suspicion = suspicionMaxTimeout(memberCount: memberCount)

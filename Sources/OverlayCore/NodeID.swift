@@ -18,16 +18,24 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.words = (words[0], words[1], words[2], words[3])
     }
 
-    /// Parses the 64-character hex form.
+    /// Parses the 64-character hex form (either case); anything else is `nil`.
     public init?(hex: String) {
         let chars = Array(hex.utf8)
         guard chars.count == 64 else { return nil }
+        func nibble(_ char: UInt8) -> UInt8? {
+            switch char {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): char - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
         var bytes = [UInt8]()
         bytes.reserveCapacity(32)
         var index = 0
         while index < 64 {
-            guard let value = UInt8(String(decoding: chars[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(value)
+            guard let high = nibble(chars[index]), let low = nibble(chars[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
             index += 2
         }
         self.init(bytes: bytes)

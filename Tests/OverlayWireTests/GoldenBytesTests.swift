@@ -30,8 +30,9 @@ import Testing
             $0.name = "n"
         }
         let bytes: Data = try item.serializedBytes()
-        // 0a 02 0102 | 10 01 | 52 0d [10 03 | 18 02 | 22 05 (0a 01 68 10 50) | 2a 01 6e]
-        #expect(Self.hex(bytes) == "0a0201021001520d10031802220 50a0168105 02a016e".replacingOccurrences(of: " ", with: ""))
+        // 0a 02 0102 | 10 01 | 52 0e [10 03 | 18 02 | 22 05 (0a 01 68 10 50) | 2a 01 6e]
+        // The claim is 2 + 2 + (2 + 5) + 3 = 14 bytes long: its length prefix is 0x0e.
+        #expect(Self.hex(bytes) == "0a020102" + "1001" + "520e" + "1003" + "1802" + "22050a01681050" + "2a016e")
     }
 
     @Test func datagramEnvelopeEncodesToPinnedBytes() throws {

@@ -1,0 +1,128 @@
+/// The answer of `GET /v1/status`: who this node is and a summary of its membership view.
+///
+/// JSON keys are snake_case (`uptime_seconds`, `local_health`, ...). Fields are only ever added.
+public struct StatusResponse: Codable, Sendable, Equatable {
+    /// The schema version of this response (``APISchema/version``).
+    public var schema: Int
+    /// The daemon's version string.
+    public var version: String
+    /// This node's identity and address.
+    public var node: NodeInfo
+    /// Seconds since the daemon started.
+    public var uptimeSeconds: Double
+    /// This node's current incarnation (SWIM 4.2): raised to refute a suspicion or on restart.
+    public var incarnation: UInt64
+    /// How many members the view holds in each state, this node included.
+    public var members: MemberCounts
+    /// Lifeguard's local health score (3.1): 0 is healthy; each point stretches the probe interval
+    /// and timeout by one more period.
+    public var localHealth: Int
+    /// The protocol period now in force, in milliseconds (the probe interval scaled by local health).
+    public var protocolPeriodMs: Int
+
+    /// Creates a status response.
+    ///
+    /// - Parameters:
+    ///   - schema: the schema version; leave the default.
+    ///   - version: the daemon's version string.
+    ///   - node: this node's identity and address.
+    ///   - uptimeSeconds: seconds since the daemon started.
+    ///   - incarnation: this node's incarnation.
+    ///   - members: member counts by state.
+    ///   - localHealth: the Lifeguard local health score.
+    ///   - protocolPeriodMs: the current protocol period in milliseconds.
+    public init(
+        schema: Int = APISchema.version, version: String, node: NodeInfo, uptimeSeconds: Double,
+        incarnation: UInt64, members: MemberCounts, localHealth: Int, protocolPeriodMs: Int
+    ) {
+        self.schema = schema
+        self.version = version
+        self.node = node
+        self.uptimeSeconds = uptimeSeconds
+        self.incarnation = incarnation
+        self.members = members
+        self.localHealth = localHealth
+        self.protocolPeriodMs = protocolPeriodMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema
+        case version
+        case node
+        case uptimeSeconds = "uptime_seconds"
+        case incarnation
+        case members
+        case localHealth = "local_health"
+        case protocolPeriodMs = "protocol_period_ms"
+    }
+}
+
+/// This node's identity as the status route reports it.
+///
+/// The ID is the node's Ed25519 public key; the name and endpoint are attributes it announces.
+public struct NodeInfo: Codable, Sendable, Equatable {
+    /// The node's ID: its public key as 64 lowercase hex characters.
+    public var id: String
+    /// The name the node announces.
+    public var name: String
+    /// Where the node receives datagrams, as `host:port` (`[v6]:port` for IPv6).
+    public var endpoint: String
+
+    /// Creates a node description.
+    ///
+    /// - Parameters:
+    ///   - id: the full hex public key.
+    ///   - name: the announced name.
+    ///   - endpoint: the announced `host:port`.
+    public init(id: String, name: String, endpoint: String) {
+        self.id = id
+        self.name = name
+        self.endpoint = endpoint
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case name
+        case endpoint
+    }
+}
+
+/// How many members the view holds in each state.
+///
+/// The counts include this node (as `serf members` does), so a lone node reports one alive member.
+public struct MemberCounts: Codable, Sendable, Equatable {
+    /// Members answering probes.
+    public var alive: Int
+    /// Members suspected and not yet refuted.
+    public var suspect: Int
+    /// Members declared failed and still remembered.
+    public var failed: Int
+    /// Members that left gracefully and are still remembered.
+    public var left: Int
+    /// All members in the view: the sum of the other four.
+    public var total: Int
+
+    /// Creates member counts.
+    ///
+    /// - Parameters:
+    ///   - alive: alive members.
+    ///   - suspect: suspect members.
+    ///   - failed: failed members.
+    ///   - left: members that left.
+    ///   - total: all members; defaults to the sum of the others.
+    public init(alive: Int, suspect: Int, failed: Int, left: Int, total: Int? = nil) {
+        self.alive = alive
+        self.suspect = suspect
+        self.failed = failed
+        self.left = left
+        self.total = total ?? (alive + suspect + failed + left)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case alive
+        case suspect
+        case failed
+        case left
+        case total
+    }
+}

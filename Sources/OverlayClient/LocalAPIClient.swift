@@ -1,0 +1,245 @@
+import Foundation
+import OverlayAPI
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A small blocking HTTP/1.1 client for the daemon's Unix-socket API.
+///
+/// One request per connection (`Connection: close`), plain system calls, no event loop: a command
+/// such as `overlayctl peers` connects, asks, prints and exits in a few milliseconds. Failures are
+/// ``LocalAPIError``s whose descriptions can be shown to the operator as they are.
+///
+/// ```swift
+/// let client = LocalAPIClient(socketPath: LocalAPISocket.resolve(option: nil))
+/// let alive = try client.peers(state: ["alive"]).peers
+/// ```
+public struct LocalAPIClient: Sendable {
+    /// The socket the client connects to.
+    public let socketPath: String
+    /// How long one read or write may wait before the request fails with a timeout.
+    public let timeout: Duration
+
+    /// Creates a client; nothing is connected until a request is made.
+    ///
+    /// - Parameters:
+    ///   - socketPath: the daemon's socket (see ``LocalAPISocket/resolve(option:environment:)``).
+    ///   - timeout: how long one read or write may block; default 5 seconds.
+    public init(socketPath: String, timeout: Duration = .seconds(5)) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+    }
+
+    /// Sends `GET path` and returns whatever the daemon answered, error statuses included.
+    ///
+    /// - Parameter path: the request target, for example `/v1/peers?state=alive`.
+    /// - Returns: the HTTP status code and the (de-chunked) body.
+    /// - Throws: ``LocalAPIError`` when the daemon cannot be reached or the answer is not HTTP.
+    public func get(_ path: String) throws(LocalAPIError) -> (status: Int, body: Data) {
+        let message = try exchange(method: "GET", path: path)
+        return (message.status, message.body)
+    }
+
+    /// Sends `GET path` and returns the body of a successful (2xx) answer.
+    ///
+    /// This is what `--json` output prints: the daemon's JSON, byte for byte.
+    /// - Parameter path: the request target.
+    /// - Returns: the body.
+    /// - Throws: ``LocalAPIError``; an error status becomes an API error carrying the body's code
+    ///   and message.
+    public func fetch(_ path: String) throws(LocalAPIError) -> Data {
+        let (status, body) = try get(path)
+        guard (200..<300).contains(status) else { throw apiError(status: status, body: body) }
+        return body
+    }
+
+    /// `GET /v1/status`, decoded.
+    ///
+    /// - Returns: the daemon's status.
+    /// - Throws: ``LocalAPIError``.
+    public func status() throws(LocalAPIError) -> StatusResponse {
+        try decode(StatusResponse.self, from: fetch("/v1/status"), route: "/v1/status")
+    }
+
+    /// `GET /v1/peers`, filtered by the daemon, decoded.
+    ///
+    /// - Parameters:
+    ///   - state: keep members in these states (`alive`, `suspect`, `failed`, `left`); empty keeps all.
+    ///   - name: keep members whose name contains this text, or matches it as a glob when it has a `*`.
+    /// - Returns: the daemon's answer, this node included.
+    /// - Throws: ``LocalAPIError``; an unknown state is a `bad_request` API error.
+    public func peers(state: [String] = [], name: String? = nil) throws(LocalAPIError) -> PeersResponse {
+        try decode(PeersResponse.self, from: fetch(Self.peersPath(state: state, name: name)), route: "/v1/peers")
+    }
+
+    /// The request target of `GET /v1/peers` with its filters, percent-encoded.
+    ///
+    /// - Parameters:
+    ///   - state: the states to keep, joined with commas; empty for none.
+    ///   - name: the name pattern, or `nil`.
+    /// - Returns: for example `/v1/peers?state=alive,suspect&name=gw-%2A`.
+    public static func peersPath(state: [String], name: String?) -> String {
+        var query: [String] = []
+        if !state.isEmpty { query.append("state=" + state.map(percentEncoded).joined(separator: ",")) }
+        if let name { query.append("name=" + percentEncoded(name)) }
+        return "/v1/peers" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+    }
+
+    /// Percent-encodes everything but RFC 3986's unreserved characters.
+    static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                 UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+
+    // MARK: Decoding and errors
+
+    private func decode<T: Decodable>(_ type: T.Type, from body: Data, route: String) throws(LocalAPIError) -> T {
+        do {
+            return try APISchema.makeDecoder().decode(type, from: body)
+        } catch {
+            throw .malformedResponse(at: socketPath, "the JSON of \(route) does not decode: \(Self.describe(error))")
+        }
+    }
+
+    private func apiError(status: Int, body: Data) -> LocalAPIError {
+        if let response = try? APISchema.makeDecoder().decode(APIErrorResponse.self, from: body) {
+            return .api(at: socketPath, status: status, code: response.error.code, message: response.error.message)
+        }
+        let text = String(decoding: body.prefix(200), as: UTF8.self)
+            .split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        return .api(at: socketPath, status: status, code: nil, message: text.isEmpty ? "no error body" : text)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing key '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.dataCorrupted: "not valid JSON"
+        default: "\(error)"
+        }
+    }
+
+    // MARK: The exchange
+
+    func exchange(method: String, path: String) throws(LocalAPIError) -> HTTPResponseMessage {
+        let fd = try connectSocket()
+        defer { close(fd) }
+        let request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: overlayctl\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+        try sendAll(Array(request.utf8), on: fd)
+
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 {
+                let error = errno
+                if error == EINTR { continue }
+                if error == EAGAIN || error == EWOULDBLOCK { throw .timedOut(at: socketPath, after: timeoutSeconds) }
+                throw .connectionFailed(at: socketPath, errno: error)
+            }
+            let atEOF = count == 0
+            received.append(contentsOf: chunk[..<count])
+            do {
+                if case .complete(let message) = try HTTPResponseParser.parse(received, atEOF: atEOF) {
+                    return message
+                }
+            } catch {
+                throw .malformedResponse(at: socketPath, error.detail)
+            }
+        }
+    }
+
+    private var timeoutSeconds: Double {
+        Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+    }
+
+    private func connectSocket() throws(LocalAPIError) -> Int32 {
+        var address = sockaddr_un()
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        let pathBytes = Array(socketPath.utf8)
+        guard !pathBytes.isEmpty, pathBytes.count < capacity else { throw .pathTooLong(socketPath) }
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
+
+        #if canImport(Glibc)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #else
+        let fd = socket(AF_UNIX, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw .connectionFailed(at: socketPath, errno: errno) }
+        #if canImport(Darwin)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
+        var limit = timeval(
+            tv_sec: .init(timeout.components.seconds),
+            tv_usec: .init(timeout.components.attoseconds / 1_000_000_000_000))
+        if limit.tv_sec == 0, limit.tv_usec == 0 { limit.tv_usec = 1 }  // zero would mean "no timeout"
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+
+        var result: Int32
+        repeat {
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+        } while result != 0 && errno == EINTR
+        guard result == 0 else {
+            let error = errno
+            close(fd)
+            switch error {
+            case ENOENT, ENOTDIR: throw .noSocket(at: socketPath)
+            case ECONNREFUSED, ENOTSOCK: throw .refused(at: socketPath)
+            case EACCES, EPERM: throw .permissionDenied(at: socketPath, group: socketGroup())
+            case EAGAIN, EINPROGRESS: throw .timedOut(at: socketPath, after: timeoutSeconds)
+            default: throw .connectionFailed(at: socketPath, errno: error)
+            }
+        }
+        return fd
+    }
+
+    private func sendAll(_ bytes: [UInt8], on fd: Int32) throws(LocalAPIError) {
+        #if canImport(Glibc)
+        let flags = Int32(MSG_NOSIGNAL)
+        #else
+        let flags: Int32 = 0
+        #endif
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, flags) }
+            if sent < 0 {
+                let error = errno
+                if error == EINTR { continue }
+                if error == EAGAIN || error == EWOULDBLOCK { throw .timedOut(at: socketPath, after: timeoutSeconds) }
+                throw .connectionFailed(at: socketPath, errno: error)
+            }
+            offset += sent
+        }
+    }
+
+    /// The name of the socket's group, to tell a user without permission which group to join.
+    private func socketGroup() -> String? {
+        var info = stat()
+        guard stat(socketPath, &info) == 0, let group = getgrgid(info.st_gid), let name = group.pointee.gr_name else {
+            return nil
+        }
+        return String(cString: name)
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import OverlayAPI
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The local API: HTTP/1.1 and JSON on a Unix domain socket.
+///
+/// `curl --unix-socket /run/overlayd/overlayd.sock http://localhost/v1/peers` works against it,
+/// and so does `overlayctl`. Routing and answers live in ``APIRouter``; this type only owns the
+/// socket: it refuses to start when another daemon already answers on the path, removes a stale
+/// socket file left by a crash, sets the socket's mode (who may connect), and removes the file on
+/// ``stop()``.
+///
+/// Access control is the socket file's mode and ownership: with the default `0o660` the daemon's
+/// user and group may read, nobody else may connect. Every route of schema 1 only reads.
+public actor APIServer {
+    /// The socket's path.
+    public nonisolated let socketPath: String
+    /// The mode the socket file gets after binding.
+    public nonisolated let socketMode: mode_t
+    /// The default socket mode, `0o660`: the daemon's user and group may connect (and so read
+    /// the API); others may not.
+    public static let defaultSocketMode: mode_t = 0o660
+    /// How long a connection may stay silent before the server closes it.
+    public static let idleTimeout: TimeAmount = .seconds(30)
+
+    private let router: APIRouter
+    private let group: any EventLoopGroup
+    private let connections = ConnectionRegistry()
+    private var state: State = .idle
+
+    private enum State {
+        case idle
+        case starting
+        case running(any Channel, inode: ino_t?)
+        case stopped
+    }
+
+    /// Creates a server; nothing happens until ``start()``.
+    ///
+    /// - Parameters:
+    ///   - socketPath: where to listen, for example `/run/overlayd/overlayd.sock` (at most 107 bytes).
+    ///   - socketMode: the socket file's mode; default ``defaultSocketMode`` (`0o660`).
+    ///   - provider: where the answers come from.
+    ///   - version: the daemon's version string, sent with every response.
+    ///   - group: the event loops to run on; default the process-wide singleton.
+    public init(
+        socketPath: String, socketMode: mode_t = APIServer.defaultSocketMode, provider: any LocalAPIProvider,
+        version: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.socketPath = socketPath
+        self.socketMode = socketMode
+        self.router = APIRouter(provider: provider, version: version)
+        self.group = group
+    }
+
+    /// Binds the socket and starts answering.
+    ///
+    /// Creates the socket's directory (mode `0o755`) when it is missing, replaces a stale socket
+    /// file, and sets the socket's mode to ``socketMode``.
+    /// - Throws: ``APIServerError`` when the path is too long, another process answers on it,
+    ///   it is not a socket, or it cannot be bound or given its mode.
+    public func start() async throws {
+        guard case .idle = state else {
+            throw APIServerError("the API server on \(socketPath) was already started; create a new APIServer to start again")
+        }
+        state = .starting
+        do {
+            try Self.prepare(socketPath)
+            let channel = try await bind()
+            guard chmod(socketPath, socketMode) == 0 else {
+                let reason = String(cString: strerror(errno))
+                try? await channel.close()
+                unlink(socketPath)
+                throw APIServerError("cannot set mode \(String(socketMode, radix: 8)) on \(socketPath): \(reason)")
+            }
+            var info = stat()
+            let inode = stat(socketPath, &info) == 0 ? info.st_ino : nil
+            state = .running(channel, inode: inode)
+        } catch {
+            state = .idle
+            throw error
+        }
+    }
+
+    /// Stops listening, closes the open connections, and removes the socket file (unless another
+    /// process has replaced it meanwhile).
+    ///
+    /// A request being answered at that moment gets no response. Calling it again does nothing.
+    public func stop() async {
+        guard case .running(let channel, let inode) = state else {
+            if case .idle = state { state = .stopped }
+            return
+        }
+        state = .stopped
+        try? await channel.close()
+        await connections.closeAll()
+        var info = stat()
+        if stat(socketPath, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK, inode == nil || info.st_ino == inode {
+            unlink(socketPath)
+        }
+    }
+
+    /// Whether the server is listening.
+    public var isRunning: Bool {
+        if case .running = state { return true }
+        return false
+    }
+
+    private func bind() async throws -> any Channel {
+        let router = self.router
+        let connections = self.connections
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 128)
+            .childChannelInitializer { channel in
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: APIServer.idleTimeout))
+                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                    try pipeline.addHandler(APIHTTPHandler(router: router))
+                }
+            }
+        do {
+            return try await bootstrap.bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()
+        } catch {
+            throw APIServerError("cannot listen on \(socketPath): \(error)")
+        }
+    }
+
+    /// Checks the path before binding: its length, its directory, and whether a live daemon or a
+    /// non-socket file is already there.
+    private static func prepare(_ path: String) throws {
+        let maxLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+        guard path.utf8.count <= maxLength else {
+            throw APIServerError("the socket path \(path) is \(path.utf8.count) bytes, more than the \(maxLength) a Unix socket allows; choose a shorter path")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            } catch {
+                throw APIServerError("cannot create the socket directory \(directory): \(error.localizedDescription)")
+            }
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard info.st_mode & S_IFMT == S_IFSOCK else {
+            throw APIServerError("\(path) exists and is not a socket; remove it or choose another socket path")
+        }
+        if isAnswering(path) {
+            throw APIServerError("another process (another overlayd?) is already listening on \(path); stop it or choose another socket path")
+        }
+    }
+
+    /// Whether something accepts connections on the socket at `path` (a stale file refuses).
+    private static func isAnswering(_ path: String) -> Bool {
+        #if canImport(Glibc)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_UNIX, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8.prefix(raw.count - 1))
+            raw.copyBytes(from: bytes)
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0
+    }
+}
+
+/// The server's open connections, so that ``APIServer/stop()`` can close them.
+private final class ConnectionRegistry: Sendable {
+    private let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+
+    /// Remembers a connection until it closes.
+    func add(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        channels.withLockedValue { $0[key] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            self?.channels.withLockedValue { _ = $0.removeValue(forKey: key) }
+        }
+    }
+
+    /// Closes every open connection.
+    func closeAll() async {
+        let open = channels.withLockedValue { Array($0.values) }
+        for channel in open {
+            try? await channel.close()
+        }
+    }
+}
+
+/// Why the API server could not start, as one sentence that says what to do.
+public struct APIServerError: Error, CustomStringConvertible, Sendable {
+    /// One sentence for the operator.
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

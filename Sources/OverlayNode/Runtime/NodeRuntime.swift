@@ -1,0 +1,214 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import OverlayAPI
+import OverlayCore
+import OverlayCrypto
+
+/// The shell around one node's ``OverlayCore/Agent``: an actor that owns the core, feeds it
+/// datagrams and timer ticks, and performs its directives (send, persist, log, count).
+///
+/// Time enters here (``WallClock``), randomness is seeded here (``OverlayCrypto/SecureRandom``),
+/// and nothing here decides protocol behaviour: that is all in the core.
+public actor NodeRuntime {
+    /// The daemon's version string.
+    public let version: String
+    /// This node's ID.
+    public let localID: NodeID
+    /// Metrics served at `/metrics`.
+    public let metrics: NodeMetrics
+
+    var agent: Agent
+    private let options: RuntimeOptions
+    private let transport: UDPTransport
+    private let logger: Logger
+    let startedAt = ContinuousClock.now
+    private var timer: Task<Void, Never>?
+    private var armed: Instant?
+    private var receiver: Task<Void, Never>?
+    private var lastSnapshot: PeerSnapshot?
+    private var listeners: [UUID: AsyncStream<MemberChange>.Continuation] = [:]
+
+    /// Loads the identity, keyring and snapshot, binds the UDP socket and prepares the agent.
+    ///
+    /// - Throws: ``StateError`` with one sentence for the operator (no key, no keyring, port in use).
+    public init(options: RuntimeOptions, group: any EventLoopGroup, logger: Logger) async throws {
+        let identity = try options.stateDirectory.loadIdentity()
+        let signer = SodiumSigner(identity: identity)
+        let keyring = try StateDirectory.loadKeyring(path: options.keyringPath, localID: signer.nodeID)
+        var snapshot: PeerSnapshot?
+        switch options.stateDirectory.loadSnapshot() {
+        case .success(let loaded): snapshot = loaded
+        case .failure(let error): logger.warning("\(error.description)")
+        }
+        let transport = try await UDPTransport.bind(options.bind, group: group)
+        var settings = options.agent
+        if options.bind.port == 0, settings.endpoint.port == 0 { settings.endpoint.port = transport.localAddress.port }
+        let now = WallClock.now()
+        // A session larger than any earlier one, even if this box's clock went backwards.
+        let session = max(UInt64(max(0, now.milliseconds)), (snapshot?.session ?? 0) + 1)
+        let incarnation = (snapshot?.incarnation ?? 0) + 1
+        let joinTargets = options.seeds.map { Destination(id: nil, endpoint: $0) } + (snapshot?.joinTargets ?? [])
+        self.agent = Agent(
+            settings: settings, signer: signer, verifier: SodiumVerifier(), keyring: keyring,
+            session: session, incarnation: incarnation, joinTargets: joinTargets, seed: SecureRandom.uint64(), now: now)
+        self.version = options.version
+        self.localID = signer.nodeID
+        self.options = options
+        self.transport = transport
+        self.metrics = NodeMetrics()
+        var logger = logger
+        logger[metadataKey: "node"] = "\(signer.nodeID.shortForm)"
+        self.logger = logger
+        logger.info("starting", metadata: [
+            "name": "\(settings.name)", "id": "\(signer.nodeID.hex)", "endpoint": "\(settings.endpoint)",
+            "incarnation": "\(incarnation)", "keyring": "\(keyring.count) keys",
+            "join": "\(joinTargets.map(\.endpoint.description).joined(separator: ","))",
+        ])
+    }
+
+    /// Starts receiving and the protocol's timers.
+    public func start() {
+        let directives = agent.start(now: WallClock.now())
+        perform(directives)
+        let datagrams = transport.datagrams
+        receiver = Task { [weak self] in
+            for await datagram in datagrams {
+                await self?.receive(datagram)
+            }
+        }
+        rearm()
+    }
+
+    /// Leaves gracefully: gossips this node's LEFT claim, waits `linger` for it to travel,
+    /// then closes the socket.
+    public func leave(linger: Duration = .milliseconds(300)) async {
+        logger.info("leaving the cloud")
+        perform(agent.leave(now: WallClock.now()))
+        try? await Task.sleep(for: linger)
+        await stop()
+    }
+
+    /// Stops timers and closes the socket without announcing anything (as a crash would).
+    public func stop() async {
+        timer?.cancel()
+        timer = nil
+        receiver?.cancel()
+        await transport.close()
+        for continuation in listeners.values { continuation.finish() }
+        listeners.removeAll()
+    }
+
+    /// Re-reads the keyring file (SIGHUP). On error the old keyring stays in force.
+    public func reloadKeyring() {
+        do {
+            let keyring = try StateDirectory.loadKeyring(path: options.keyringPath, localID: localID)
+            agent.updateKeyring(keyring)
+            logger.notice("keyring reloaded", metadata: ["keys": "\(keyring.count)"])
+        } catch {
+            logger.error("keyring not reloaded, keeping the old one: \(error)")
+        }
+    }
+
+    /// A stream of member changes, for the API's event stream.
+    public func memberChanges() -> AsyncStream<MemberChange> {
+        let (stream, continuation) = AsyncStream<MemberChange>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        let id = UUID()
+        listeners[id] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.removeListener(id) } }
+        return stream
+    }
+
+    private func removeListener(_ id: UUID) { listeners[id] = nil }
+
+    // MARK: Inputs
+
+    private func receive(_ datagram: ReceivedDatagram) {
+        perform(agent.onDatagram(datagram.bytes, from: datagram.source, now: WallClock.now()))
+        rearm()
+    }
+
+    private func tick() {
+        armed = nil
+        perform(agent.onTick(now: WallClock.now()))
+        rearm()
+    }
+
+    /// Keeps exactly one timer task, armed for the agent's next wake-up.
+    private func rearm() {
+        guard let wake = agent.nextWakeup else { return }
+        if let armed, armed <= wake, timer != nil { return }
+        timer?.cancel()
+        armed = wake
+        let delay = max(0, wake.milliseconds - WallClock.now().milliseconds)
+        timer = Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(delay))
+            guard !Task.isCancelled else { return }
+            await self?.tick()
+        }
+    }
+
+    // MARK: Directives
+
+    private func perform(_ directives: [AgentDirective]) {
+        for directive in directives {
+            switch directive {
+            case .transmit(let bytes, let endpoint):
+                metrics.datagramsSent.increment()
+                metrics.bytesSent.increment(by: bytes.count)
+                if let error = transport.send(bytes, to: endpoint) {
+                    metrics.sendErrors.increment()
+                    logger.debug("send failed", metadata: ["to": "\(endpoint)", "error": "\(error)"])
+                }
+            case .memberChanged(let change):
+                log(change)
+                for continuation in listeners.values { continuation.yield(change) }
+            case .persist(let snapshot):
+                persist(snapshot)
+            case .rejected(let reason):
+                metrics.rejected[reason]?.increment()
+                logger.debug("datagram rejected", metadata: ["reason": "\(reason.rawValue)"])
+            }
+        }
+        let counters = agent.counters
+        metrics.datagramsReceived.reset()
+        metrics.datagramsReceived.increment(by: counters.datagramsReceived)
+        metrics.bytesReceived.reset()
+        metrics.bytesReceived.increment(by: counters.bytesReceived)
+        metrics.itemsVerified.reset()
+        metrics.itemsVerified.increment(by: counters.itemsVerified)
+        metrics.itemsDuplicate.reset()
+        metrics.itemsDuplicate.increment(by: counters.itemsDuplicate)
+        let members = agent.membership.members.values
+        for state in MemberState.allCases {
+            metrics.membersByState[state]?.record(members.count { $0.state == state } + (state == .alive ? 1 : 0))
+        }
+        metrics.localHealth.record(agent.membership.localHealthScore)
+        metrics.incarnation.record(Double(agent.membership.incarnation))
+        metrics.queuedItems.record(agent.queuedItems)
+    }
+
+    private func log(_ change: MemberChange) {
+        let metadata: Logger.Metadata = [
+            "member": "\(change.id.shortForm)", "name": "\(change.name)", "incarnation": "\(change.incarnation)",
+            "from": "\(change.from?.rawValue ?? "-")", "to": "\(change.to?.rawValue ?? "forgotten")",
+        ]
+        switch change.to {
+        case .failed?: logger.warning("member failed", metadata: metadata)
+        case nil: logger.info("member forgotten", metadata: metadata)
+        case .alive? where change.from == nil: logger.info("member joined", metadata: metadata)
+        default: logger.info("member state changed", metadata: metadata)
+        }
+    }
+
+    private func persist(_ snapshot: PeerSnapshot) {
+        guard snapshot != lastSnapshot else { return }
+        do {
+            try options.stateDirectory.saveSnapshot(snapshot)
+            lastSnapshot = snapshot
+        } catch {
+            logger.error("cannot save the peer snapshot: \(error)")
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import OverlayCore
+
+/// Everything a ``NodeRuntime`` needs, resolved from the config file and flags.
+public struct RuntimeOptions: Sendable {
+    /// Name, advertised endpoint and protocol timings.
+    public var agent: AgentSettings
+    /// The UDP address to bind.
+    public var bind: PeerEndpoint
+    /// The state directory (key, snapshot).
+    public var stateDirectory: StateDirectory
+    /// The keyring file.
+    public var keyringPath: String
+    /// Seed endpoints to join through (may be empty when a snapshot exists).
+    public var seeds: [PeerEndpoint]
+    /// The daemon's version string, reported by the API.
+    public var version: String
+
+    /// Creates options.
+    public init(agent: AgentSettings, bind: PeerEndpoint, stateDirectory: StateDirectory, keyringPath: String, seeds: [PeerEndpoint], version: String) {
+        self.agent = agent
+        self.bind = bind
+        self.stateDirectory = stateDirectory
+        self.keyringPath = keyringPath
+        self.seeds = seeds
+        self.version = version
+    }
+}

@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOPosix
+import OverlayCore
+import OverlayNode
+import ServiceLifecycle
+
+/// overlayd's version, reported by the API and `--version`.
+let overlaydVersion = "0.1.0"
+
+@main
+struct Overlayd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "overlayd",
+        abstract: "Gossip agent for community mesh networks: signed SWIM membership over UDP, a local API on a Unix socket.",
+        version: overlaydVersion,
+        subcommands: [Run.self, Init.self, ShowID.self, CheckConfig.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+/// Flags shared by the subcommands that read the configuration; each overrides its config key.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "Config file (TOML). Default: /etc/overlayd/overlayd.toml if it exists.")
+    var config: String?
+    @Option(name: .long, help: "This node's name (node.name).")
+    var name: String?
+    @Option(name: .long, help: "State directory with node.key, keyring, peers.json (node.state_dir).")
+    var stateDir: String?
+    @Option(name: .long, help: "UDP address to bind, host:port (network.bind).")
+    var bind: String?
+    @Option(name: .long, help: "Address announced to the others, host:port (network.advertise).")
+    var advertise: String?
+    @Option(name: .customLong("seed"), help: "A member to join through, host:port; repeatable (network.seeds).")
+    var seeds: [String] = []
+    @Option(name: .long, help: "Keyring file (network.keyring).")
+    var keyring: String?
+    @Option(name: .long, help: "Unix socket of the local API (api.socket).")
+    var socket: String?
+    @Option(name: .long, help: "Timing preset: radio, lan or fast (membership.preset).")
+    var preset: String?
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (log.level).")
+    var logLevel: String?
+    @Option(name: .long, help: "Log format: text or json (log.format).")
+    var logFormat: String?
+
+    /// The configuration: the file (if any), then the flags.
+    func resolve() throws -> NodeConfiguration {
+        let base: NodeConfiguration
+        if let config {
+            base = try ConfigFile.load(path: config)
+        } else if FileManager.default.fileExists(atPath: ConfigFile.defaultPath) {
+            base = try ConfigFile.load(path: ConfigFile.defaultPath)
+        } else {
+            base = NodeConfiguration()
+        }
+        var overrides = ConfigOverrides()
+        overrides.name = name
+        overrides.stateDir = stateDir
+        overrides.bind = bind
+        overrides.advertise = advertise
+        overrides.seeds = seeds.isEmpty ? nil : seeds
+        overrides.keyring = keyring
+        overrides.socket = socket
+        overrides.preset = preset
+        overrides.logLevel = logLevel
+        overrides.logFormat = logFormat
+        return try overrides.applied(to: base)
+    }
+}
+
+/// Where the state directory is, for the commands that only need the key: `--state-dir`, or
+/// `node.state_dir` of the config file, or the default.
+struct StateLocation: ParsableArguments {
+    @Option(name: .long, help: "State directory (node.state_dir). Default: /var/lib/overlayd.")
+    var stateDir: String?
+    @Option(name: .long, help: "Config file to read node.state_dir from.")
+    var config: String?
+
+    func resolve() throws -> String {
+        if let stateDir { return stateDir }
+        if let config { return try ConfigFile.load(path: config).stateDir }
+        return NodeConfiguration().stateDir
+    }
+}
+
+/// Prints one sentence and exits non-zero, for errors an operator can fix.
+func fail(_ error: any Error) -> ExitCode {
+    FileHandle.standardError.write(Data("overlayd: \(error)\n".utf8))
+    return ExitCode(1)
+}
+
+extension Overlayd {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the agent (the default).")
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let configuration: NodeConfiguration
+            do {
+                configuration = try options.resolve()
+            } catch {
+                throw fail(error)
+            }
+            StructuredLogHandler.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
+            let logger = Logger(label: "overlayd")
+            let group = MultiThreadedEventLoopGroup.singleton
+            let runtime: NodeRuntime
+            do {
+                let runtimeOptions = RuntimeOptions(
+                    agent: configuration.agentSettings(), bind: configuration.bind,
+                    stateDirectory: StateDirectory(path: configuration.stateDir),
+                    keyringPath: configuration.keyringPath, seeds: configuration.seeds, version: overlaydVersion)
+                runtime = try await NodeRuntime(options: runtimeOptions, group: group, logger: logger)
+            } catch {
+                throw fail(error)
+            }
+            let api = APIServer(socketPath: configuration.socket, socketMode: configuration.socketMode, provider: runtime, version: overlaydVersion)
+            let service = OverlayService(runtime: runtime, api: api, logger: logger)
+            let group2 = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+            do {
+                try await group2.run()
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create this node's key in the state directory and print its public key (the node ID).")
+        @OptionGroup var location: StateLocation
+
+        func run() throws {
+            do {
+                let identity = try StateDirectory(path: location.resolve()).initialise()
+                print(identity.publicKey.hex)
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+
+    struct ShowID: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "id", abstract: "Print this node's public key (its ID).")
+        @OptionGroup var location: StateLocation
+
+        func run() throws {
+            do {
+                print(try StateDirectory(path: location.resolve()).loadIdentity().publicKey.hex)
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+
+    struct CheckConfig: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-config", abstract: "Validate the configuration and print what would run.")
+        @OptionGroup var options: ConfigOptions
+
+        func run() throws {
+            do {
+                let configuration = try options.resolve()
+                print("configuration OK: name \(configuration.name), bind \(configuration.bind), state \(configuration.stateDir), socket \(configuration.socket)")
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import Testing
+import OverlayCore
+
+/// Collaborative RIMO: RIMO's draw judged by the cloud's shared estimates, probes only where
+/// the cloud lacks data, within a budget; load-aware, with hysteresis.
+@Suite struct CollaborativeSelectionTests {
+    typealias F = SelectionFixtures
+
+    static let gateways = (0..<6).map { F.gateway("gw\($0)", hops: 2) }
+    static let latencies: [GatewayID: Int64] = ["gw0": 40, "gw1": 90, "gw2": 150, "gw3": 70, "gw4": 250, "gw5": 120]
+
+    @Test func freshSharedEstimatesMeanNoProbe() {
+        var selector = F.selector(.collaborative, gateways: Self.gateways)
+        F.share(&selector, Self.latencies, at: F.start - .seconds(30))
+        let round = selector.beginRound(now: F.start, reason: .start)
+        #expect(round.candidates.count == 2)
+        #expect(round.probes.isEmpty)
+        #expect(round.shared == round.candidates.map(\.id))
+        let decision = selector.completeRound(probeResults: [], now: F.start)
+        #expect(decision.probed.isEmpty)
+        #expect(decision.shared.count == 2)
+        let best = round.candidates.map(\.id).min { Self.latencies[$0]! < Self.latencies[$1]! }
+        #expect(decision.chosen == best)
+    }
+
+    @Test func staleSharedDataIsProbed() {
+        var selector = F.selector(.collaborative, gateways: Self.gateways)
+        F.share(&selector, Self.latencies, at: F.start - .seconds(60))
+        let later = F.start + selector.settings.freshnessWindow
+        let round = selector.beginRound(now: later, reason: .periodic)
+        #expect(round.probes.map(\.id) == round.candidates.map(\.id))
+        let decision = F.complete(&selector, round, latencies: Self.latencies, at: later)
+        #expect(decision.probed == round.candidates.map(\.id))
+        #expect(decision.candidates.allSatisfy { $0.observerCount == 1 }, "the stale observations no longer count")
+    }
+
+    @Test func missingDataIsProbedAndTheProbeIsStoredForTheCloud() {
+        var selector = F.selector(.collaborative, gateways: Self.gateways)
+        let round = selector.beginRound(now: F.start, reason: .start)
+        #expect(round.probes.count == 2)
+        let decision = F.complete(&selector, round, latencies: Self.latencies, at: F.start)
+        #expect(decision.probed.count == 2)
+        for gateway in round.probes {
+            #expect(selector.observations.latest(of: gateway.id, by: selector.node)?.contentLatency == .milliseconds(Self.latencies[gateway.id]!))
+        }
+    }
+
+    @Test func aNodeDoesNotProbeAgainWhatItMeasuredWithinTheWindow() {
+        var selector = F.selector(.collaborative, gateways: [F.gateway("a", hops: 1), F.gateway("b", hops: 1)])
+        _ = F.complete(&selector, selector.beginRound(now: F.start, reason: .start), latencies: ["a": 50, "b": 60], at: F.start)
+        let later = F.start + .seconds(60)
+        let round = selector.beginRound(now: later, reason: .requested)
+        #expect(round.probes.isEmpty, "its own fresh measurements count as the shared data")
+    }
+
+    @Test func probesAreBudgetedAcrossTheCloud() {
+        // 100 nodes, 10 gateways, nobody has measured anything, everybody starts at once.
+        let gateways = (0..<10).map { F.gateway("gw\($0)", hops: 2) }
+        var probesPerGateway: [GatewayID: Int] = [:]
+        var rimoProbes = 0
+        for index in 0..<100 {
+            var collaborative = F.selector(.collaborative, gateways: gateways, seed: UInt64(index + 1), node: index)
+            collaborative.cloudSize = 100
+            for gateway in collaborative.beginRound(now: F.start, reason: .start).probes {
+                probesPerGateway[gateway.id, default: 0] += 1
+            }
+            var rimo = F.selector(.rimo, gateways: gateways, seed: UInt64(index + 1), node: index)
+            rimoProbes += rimo.beginRound(now: F.start, reason: .start).probes.count
+        }
+        let total = probesPerGateway.values.reduce(0, +)
+        #expect(rimoProbes == 200)
+        // Each gateway is short of 3 observers; each node holds it as a candidate with chance
+        // 2/10 and probes it with chance 3/30: about 2 probes per gateway, 20 in all.
+        #expect(total >= 5 && total <= 45, "total probes \(total)")
+        #expect(probesPerGateway.values.allSatisfy { $0 <= 8 }, "\(probesPerGateway)")
+    }
+
+    @Test func aGatewayMeasuredByEnoughNodesIsProbedByNobody() {
+        let gateways = (0..<10).map { F.gateway("gw\($0)", hops: 2) }
+        let latencies = Dictionary(uniqueKeysWithValues: gateways.map { ($0.id, Int64(50)) })
+        var total = 0
+        for index in 0..<100 {
+            var selector = F.selector(.collaborative, gateways: gateways, seed: UInt64(index + 1), node: index)
+            selector.cloudSize = 100
+            F.share(&selector, latencies, observers: 3, at: F.start - .seconds(10))
+            total += selector.beginRound(now: F.start, reason: .start).probes.count
+        }
+        #expect(total == 0)
+    }
+
+    @Test func withNoDataAndNoProbeANodeChoosesProvisionallyAndRetries() throws {
+        // In a large cloud a node that is not drawn to probe takes a candidate provisionally.
+        var found = false
+        for seed in UInt64(1)...30 {
+            var selector = F.selector(.collaborative, gateways: Self.gateways, seed: seed)
+            selector.cloudSize = 10_000
+            let round = selector.beginRound(now: F.start, reason: .start)
+            guard round.probes.isEmpty else { continue }
+            let decision = selector.completeRound(probeResults: [], now: F.start)
+            #expect(decision.chosen == round.candidates.first?.id)
+            #expect(decision.retryAt == F.start + selector.settings.retryInterval)
+            #expect(decision.explanation.contains("provisionally"))
+            found = true
+            break
+        }
+        #expect(found)
+    }
+
+    @Test func hysteresisKeepsTheCurrentGatewayUnlessTheGainIsClear() {
+        var selector = F.selector(.collaborative, gateways: [F.gateway("a", hops: 2), F.gateway("b", hops: 2)])
+        F.share(&selector, ["a": 100], at: F.start)
+        let first = selector.beginRound(now: F.start, reason: .start)
+        _ = F.complete(&selector, first, latencies: ["a": 100, "b": 400], at: F.start)
+        #expect(selector.current == "a")
+
+        // b at 90 ms: 10% and 10 ms better, not clear: stay.
+        var now = F.start + .seconds(10)
+        F.share(&selector, ["a": 100, "b": 90], at: now, sequence: 2)
+        var decision = F.sharedOnlyRound(&selector, now: now, reason: .periodic)
+        #expect(decision.chosen == "a")
+        #expect(!decision.changed)
+        #expect(decision.explanation.hasPrefix("Kept a"))
+
+        // b at 60 ms: 40% and 40 ms better: switch.
+        now = now + .seconds(10)
+        F.share(&selector, ["a": 100, "b": 60], at: now, sequence: 3)
+        decision = F.sharedOnlyRound(&selector, now: now, reason: .periodic)
+        #expect(decision.chosen == "b")
+        #expect(decision.previous == "a")
+        #expect(decision.announcement == SelectionAnnouncement(node: selector.node, gateway: "b", sequence: decision.announcement!.sequence, announcedAt: now))
+        #expect(decision.explanation.hasPrefix("Switched from a"))
+    }
+
+    @Test func equallyGoodCandidatesArePickedAtRandomNotByAFewMilliseconds() {
+        // 40 and 44 ms differ by less than the 20 ms switch margin: probe noise, not a ranking.
+        var picks: [GatewayID: Int] = [:]
+        for seed in UInt64(1)...200 {
+            var selector = F.selector(.collaborative, gateways: [F.gateway("a", hops: 2), F.gateway("b", hops: 2)], seed: seed)
+            F.share(&selector, ["a": 40, "b": 44], at: F.start)
+            let decision = F.sharedOnlyRound(&selector, now: F.start, reason: .start)
+            picks[decision.chosen!, default: 0] += 1
+        }
+        #expect((70...130).contains(picks["a"] ?? 0), "\(picks)")
+    }
+
+    @Test func gossipedLoadSteersNodesOffABusyGateway() {
+        var selector = F.selector(.collaborative, gateways: [F.gateway("busy", hops: 2, capacity: 20), F.gateway("idle", hops: 2, capacity: 20)])
+        F.share(&selector, ["busy": 50, "idle": 55], at: F.start)
+        for index in 10..<28 {
+            selector.receive(SelectionAnnouncement(node: F.node(index), gateway: "busy", sequence: 1, announcedAt: F.start))
+        }
+        #expect(selector.clients(of: "busy") == 18)
+        let decision = F.sharedOnlyRound(&selector, now: F.start, reason: .start)
+        #expect(decision.chosen == "idle")
+        let busy = decision.candidates.first { $0.gateway == "busy" }!
+        #expect(busy.score! > busy.contentLatency!)
+    }
+
+    @Test func oneLyingObserverCannotChangeTheChoice() {
+        var settings = SelectorSettings.standard
+        settings.candidateCount = 3
+        let gateways = [F.gateway("best", hops: 2), F.gateway("middle", hops: 2), F.gateway("worst", hops: 2)]
+        let honest: [GatewayID: Int64] = ["best": 40, "middle": 80, "worst": 200]
+        func decide(withLiar: Bool) -> (GatewayID?, GatewayEstimate?) {
+            var selector = F.selector(.collaborative, gateways: gateways, settings: settings)
+            F.share(&selector, honest, observers: withLiar ? 4 : 5, at: F.start)
+            if withLiar {
+                let liar = F.node(250)
+                for (gateway, ms) in [("best", Int64(400)), ("middle", 80), ("worst", 1)] as [(GatewayID, Int64)] {
+                    selector.receive(F.ok(liar, gateway, ms: ms, at: F.start), now: F.start)
+                }
+            }
+            let round = selector.beginRound(now: F.start, reason: .start)
+            #expect(round.probes.isEmpty)
+            let decision = selector.completeRound(probeResults: [], now: F.start)
+            return (decision.chosen, selector.estimate(for: "best", now: F.start))
+        }
+        let (truthful, _) = decide(withLiar: false)
+        let (lied, estimate) = decide(withLiar: true)
+        #expect(truthful == "best")
+        #expect(lied == "best")
+        #expect(estimate?.contentLatency == .milliseconds(40))
+        #expect(estimate?.observerCount == 5)
+    }
+
+    @Test func aCandidateThisNodeJustSawFailIsNotChosenWhateverOthersSay() {
+        var selector = F.selector(.collaborative, gateways: [F.gateway("a", hops: 2), F.gateway("b", hops: 2)])
+        F.share(&selector, ["a": 20, "b": 90], observers: 2, at: F.start)
+        let round = selector.beginRound(now: F.start, reason: .start)
+        #expect(round.probes.map(\.id) == ["a", "b"] || round.probes.map(\.id) == ["b", "a"])
+        let decision = F.complete(&selector, round, latencies: ["b": 95], at: F.start)
+        #expect(decision.chosen == "b")
+        #expect(decision.candidates.first { $0.gateway == "a" }?.failure == .timeout)
+    }
+
+    @Test func sequentialNodesSeeingEachOthersLoadBalanceIt() {
+        // 100 nodes join one after another; each hears the earlier ones' announcements.
+        let gateways = (0..<5).map { F.gateway("gw\($0)", hops: 2) }
+        let latencies = Dictionary(uniqueKeysWithValues: gateways.map { ($0.id, Int64(50)) })
+        var announcements: [SelectionAnnouncement] = []
+        for index in 0..<100 {
+            var selector = F.selector(.collaborative, gateways: gateways, seed: UInt64(1000 + index), node: index)
+            F.share(&selector, latencies, at: F.start)
+            for announcement in announcements { selector.receive(announcement) }
+            let decision = F.sharedOnlyRound(&selector, now: F.start, reason: .start)
+            announcements.append(decision.announcement!)
+        }
+        var load = GatewayLoad()
+        for announcement in announcements { load.apply(announcement) }
+        let busiest = load.byGateway.map(\.clients).max() ?? 0
+        #expect(load.totalClients == 100)
+        #expect(Double(busiest) <= 1.3 * 20, "loads \(load.byGateway)")
+    }
+}

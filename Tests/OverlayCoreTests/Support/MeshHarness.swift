@@ -1,0 +1,284 @@
+import Foundation
+import OverlayWire
+import SwiftProtobuf
+@testable import OverlayCore
+
+/// What a datagram carried, decoded without checking anything (for assertions and drop rules).
+enum PacketKind: Equatable, Sendable {
+    case ping(probe: UInt64)
+    case ack(probe: UInt64)
+    case pingRequest(probe: UInt64, target: NodeID?)
+    case nack(probe: UInt64)
+    case sync(replyWanted: Bool)
+    case gossip
+    case none
+
+    /// Decodes the datagram's packet; `nil` if it does not decode.
+    static func of(_ bytes: Data) -> (kind: PacketKind, packet: Overlayd_V1_Packet)? {
+        guard let datagram = try? Overlayd_V1_Datagram(serializedBytes: bytes),
+              let packet = try? Overlayd_V1_Packet(serializedBytes: datagram.packet) else { return nil }
+        let kind: PacketKind = switch packet.message {
+        case .ping(let ping)?: .ping(probe: ping.probe)
+        case .ack(let ack)?: .ack(probe: ack.probe)
+        case .pingRequest(let request)?: .pingRequest(probe: request.probe, target: NodeID(bytes: request.target))
+        case .nack(let nack)?: .nack(probe: nack.probe)
+        case .sync(let sync)?: .sync(replyWanted: sync.replyWanted)
+        case .gossip?: .gossip
+        case nil: .none
+        }
+        return (kind, packet)
+    }
+
+    var isPing: Bool { if case .ping = self { true } else { false } }
+    var isNack: Bool { if case .nack = self { true } else { false } }
+    var isAck: Bool { if case .ack = self { true } else { false } }
+    func isPingRequest(target: NodeID) -> Bool {
+        if case .pingRequest(_, let requested) = self { requested == target } else { false }
+    }
+}
+
+/// An in-memory network of ``Agent``s on virtual time.
+///
+/// Deterministic by construction: nodes are iterated by index, datagrams are delivered in the
+/// order they were sent (one fixed latency), and the only randomness (loss) comes from a
+/// ``DeterministicRandom`` seeded by the harness seed. Each step moves time to the earliest of
+/// the next delivery and every live agent's ``Agent/nextWakeup``, delivers what is due, then
+/// ticks every agent whose wakeup has passed.
+struct MeshHarness {
+    struct Node {
+        let index: Int
+        let signer: FakeSigner
+        let endpoint: PeerEndpoint
+        var agent: Agent
+        /// A crashed node neither ticks, sends nor receives.
+        var crashed = false
+        /// The last snapshot the agent asked to persist, as the shell would have written it.
+        var persisted: PeerSnapshot?
+    }
+
+    /// One datagram an agent transmitted.
+    struct Transmission {
+        let time: Instant
+        let from: Int
+        let to: Int?
+        let kind: PacketKind?
+        let size: Int
+        let dropped: Bool
+    }
+
+    /// One ``AgentDirective/memberChanged(_:)`` an agent reported.
+    struct ObservedChange {
+        let time: Instant
+        let observer: Int
+        let change: MemberChange
+    }
+
+    private struct InFlight {
+        let deliverAt: Instant
+        let from: Int
+        let to: Int
+        let bytes: Data
+    }
+
+    /// Unix ms of virtual time zero: realistic enough for `sent_at_ms` and `issued_at_ms`.
+    static let epoch = Instant(milliseconds: 1_700_000_000_000)
+
+    let keyring: Keyring
+    let settings: MembershipSettings
+    let seed: UInt64
+    private(set) var now: Instant
+    private(set) var nodes: [Node] = []
+    /// One-way delay of every datagram.
+    var latency: Duration = .milliseconds(5)
+    /// The fraction of datagrams lost at random (seeded).
+    var lossRate: Double = 0
+    /// Drops a datagram `(from, to, kind)` when it returns `true`.
+    var dropRule: ((Int, Int, PacketKind?) -> Bool)?
+
+    private var lossRandom: DeterministicRandom
+    private var endpointIndex: [PeerEndpoint: Int] = [:]
+    private var inFlight: [InFlight] = []
+    private(set) var transmissions: [Transmission] = []
+    private(set) var changes: [ObservedChange] = []
+    private(set) var rejections: [(node: Int, reason: RejectReason)] = []
+    /// FNV-1a over every transmitted datagram (sender index, endpoint, bytes), in order.
+    private(set) var digest: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    /// Creates `count` agents: node 0 is the seed; every other node joins through it.
+    init(count: Int, seed: UInt64, settings: MembershipSettings = .radio, keyringExtra: Int = 0) {
+        self.keyring = TestKeys.keyring(count: count + keyringExtra)
+        self.settings = settings
+        self.seed = seed
+        self.now = Self.epoch
+        self.lossRandom = DeterministicRandom(seed: seed ^ 0x10_55)
+        for index in 0..<count {
+            let signer = TestKeys.signer(index)
+            let endpoint = TestKeys.endpoint(index)
+            let seeds = index == 0 ? [] : [Destination(id: nil, endpoint: TestKeys.endpoint(0))]
+            let agent = Self.makeAgent(
+                index: index, signer: signer, keyring: keyring, settings: settings, incarnation: 1,
+                session: UInt64(now.milliseconds), joinTargets: seeds, seed: seed, now: now)
+            nodes.append(Node(index: index, signer: signer, endpoint: endpoint, agent: agent))
+            endpointIndex[endpoint] = index
+        }
+    }
+
+    static func makeAgent(
+        index: Int, signer: FakeSigner, keyring: Keyring, settings: MembershipSettings, incarnation: UInt64,
+        session: UInt64, joinTargets: [Destination], seed: UInt64, now: Instant
+    ) -> Agent {
+        Agent(
+            settings: AgentSettings(name: "node\(index)", endpoint: TestKeys.endpoint(index), membership: settings),
+            signer: signer, verifier: FakeVerifier(), keyring: keyring, session: session, incarnation: incarnation,
+            joinTargets: joinTargets, seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &+ session, now: now)
+    }
+
+    // MARK: Actions
+
+    /// Starts every agent at the current time, in index order.
+    mutating func startAll() {
+        for index in nodes.indices { start(index) }
+    }
+
+    mutating func start(_ index: Int) {
+        let directives = nodes[index].agent.start(now: now)
+        handle(directives, from: index)
+    }
+
+    /// Crashes a node: it stops ticking and every datagram to or from it is lost.
+    mutating func crash(_ index: Int) { nodes[index].crashed = true }
+
+    /// Makes the node leave gracefully and then stop, as the daemon does on SIGTERM.
+    mutating func leave(_ index: Int) {
+        let directives = nodes[index].agent.leave(now: now)
+        handle(directives, from: index)
+        nodes[index].crashed = true
+    }
+
+    /// Restarts a crashed node from its persisted snapshot: a new session, the next incarnation,
+    /// and only the snapshot's peers as join targets (no seed).
+    mutating func restartFromSnapshot(_ index: Int) {
+        let snapshot = nodes[index].persisted!
+        nodes[index].agent = Self.makeAgent(
+            index: index, signer: nodes[index].signer, keyring: keyring, settings: settings,
+            incarnation: snapshot.incarnation + 1, session: max(snapshot.session + 1, UInt64(now.milliseconds)),
+            joinTargets: snapshot.joinTargets, seed: seed, now: now)
+        nodes[index].crashed = false
+        start(index)
+    }
+
+    /// Runs until `deadline`, or until `condition` holds (checked before each step).
+    ///
+    /// - Returns: whether `condition` held (always `false` without one).
+    @discardableResult
+    mutating func run(until deadline: Instant, stopWhen condition: ((MeshHarness) -> Bool)? = nil) -> Bool {
+        while true {
+            if let condition, condition(self) { return true }
+            var next = inFlight.first?.deliverAt
+            for node in nodes where !node.crashed {
+                if let wakeup = node.agent.nextWakeup { next = min(next ?? wakeup, wakeup) }
+            }
+            guard let due = next, max(due, now) <= deadline else {
+                now = max(now, deadline)
+                return condition?(self) ?? false
+            }
+            now = max(now, due)
+            step()
+        }
+    }
+
+    @discardableResult
+    mutating func run(for duration: Duration, stopWhen condition: ((MeshHarness) -> Bool)? = nil) -> Bool {
+        run(until: now + duration, stopWhen: condition)
+    }
+
+    private mutating func step() {
+        while let first = inFlight.first, first.deliverAt <= now {
+            inFlight.removeFirst()
+            guard !nodes[first.to].crashed else { continue }
+            let directives = nodes[first.to].agent.onDatagram(first.bytes, from: nodes[first.from].endpoint, now: now)
+            handle(directives, from: first.to)
+        }
+        for index in nodes.indices where !nodes[index].crashed {
+            if let wakeup = nodes[index].agent.nextWakeup, wakeup <= now {
+                handle(nodes[index].agent.onTick(now: now), from: index)
+            }
+        }
+    }
+
+    private mutating func handle(_ directives: [AgentDirective], from index: Int) {
+        for directive in directives {
+            switch directive {
+            case .transmit(let bytes, let endpoint):
+                transmit(bytes, from: index, to: endpoint)
+            case .memberChanged(let change):
+                changes.append(ObservedChange(time: now, observer: index, change: change))
+            case .persist(let snapshot):
+                nodes[index].persisted = snapshot
+            case .rejected(let reason):
+                rejections.append((index, reason))
+            }
+        }
+    }
+
+    private mutating func transmit(_ bytes: Data, from index: Int, to endpoint: PeerEndpoint) {
+        absorb(UInt64(index))
+        for byte in endpoint.description.utf8 { absorb(UInt64(byte)) }
+        bytes.withUnsafeBytes { raw in for byte in raw { absorb(UInt64(byte)) } }
+
+        let recipient = endpointIndex[endpoint]
+        let kind = PacketKind.of(bytes)?.kind
+        let unlucky = lossRate > 0 && Double(lossRandom.next() >> 11) / Double(1 << 53) < lossRate
+        var dropped = unlucky || nodes[index].crashed
+        if let recipient {
+            dropped = dropped || nodes[recipient].crashed || (dropRule?(index, recipient, kind) ?? false)
+        } else {
+            dropped = true
+        }
+        transmissions.append(Transmission(time: now, from: index, to: recipient, kind: kind, size: bytes.count, dropped: dropped))
+        if !dropped, let recipient {
+            inFlight.append(InFlight(deliverAt: now + latency, from: index, to: recipient, bytes: bytes))
+        }
+    }
+
+    private mutating func absorb(_ value: UInt64) {
+        digest = (digest ^ value) &* 0x0000_0100_0000_01B3
+    }
+
+    // MARK: Queries
+
+    /// How `observer` sees `subject` now.
+    func member(_ subject: Int, seenBy observer: Int) -> Member? {
+        nodes[observer].agent.membership.members[TestKeys.id(subject)]
+    }
+
+    func state(of subject: Int, seenBy observer: Int) -> MemberState? { member(subject, seenBy: observer)?.state }
+
+    /// The indices of nodes that are running.
+    var running: [Int] { nodes.indices.filter { !nodes[$0].crashed } }
+
+    /// Whether every running node other than `subject` sees `subject` in `state`.
+    func everyoneElse(sees subject: Int, as state: MemberState, incarnation: UInt64? = nil) -> Bool {
+        running.filter { $0 != subject }.allSatisfy { observer in
+            guard let member = member(subject, seenBy: observer), member.state == state else { return false }
+            return incarnation.map { member.incarnation == $0 } ?? true
+        }
+    }
+
+    /// Whether every running node sees every other running node alive.
+    var allRunningSeeEachOtherAlive: Bool {
+        running.allSatisfy { observer in
+            running.filter { $0 != observer }.allSatisfy { state(of: $0, seenBy: observer) == .alive }
+        }
+    }
+
+    /// The states `observer` reported for `subject`, in order (`nil`: forgotten).
+    func reportedStates(of subject: Int, seenBy observer: Int) -> [MemberState?] {
+        changes.filter { $0.observer == observer && $0.change.id == TestKeys.id(subject) }.map(\.change.to)
+    }
+
+    /// Every change any node reported about `subject`.
+    func changes(about subject: Int) -> [ObservedChange] {
+        changes.filter { $0.change.id == TestKeys.id(subject) }
+    }
+}

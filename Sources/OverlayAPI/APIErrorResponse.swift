@@ -100,4 +100,7 @@ public struct APIErrorCode: RawRepresentable, Codable, Hashable, Sendable, Custo
     public static let forbidden = APIErrorCode("forbidden")
     /// The daemon failed to answer; the message says why (HTTP 500).
     public static let `internal` = APIErrorCode("internal")
+    /// The route exists but this daemon cannot answer it now, for example a gateway route on a
+    /// daemon built or started without gateway selection (HTTP 503).
+    public static let unavailable = APIErrorCode("unavailable")
 }

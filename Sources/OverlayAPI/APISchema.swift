@@ -22,6 +22,10 @@ public enum APISchema {
     /// The content type of `/metrics` (Prometheus text exposition format 0.0.4).
     public static let metricsContentType = "text/plain; version=0.0.4"
 
+    /// The content type of the event stream, `GET /v1/events`: newline-delimited JSON, one
+    /// ``EventRecord`` per line.
+    public static let eventStreamContentType = "application/x-ndjson"
+
     /// Creates the encoder the daemon uses for every JSON response.
     ///
     /// Keys are sorted and the output is indented, so `curl` output is readable and two responses
@@ -29,6 +33,16 @@ public enum APISchema {
     public static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// Creates the encoder the daemon uses for the lines of the event stream.
+    ///
+    /// Compact (one record is one line, so no indentation), with sorted keys; the caller appends
+    /// the `\n` that ends each line.
+    public static func makeLineEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 

@@ -19,6 +19,8 @@ public struct StatusResponse: Codable, Sendable, Equatable {
     public var localHealth: Int
     /// The protocol period now in force, in milliseconds (the probe interval scaled by local health).
     public var protocolPeriodMs: Int
+    /// The quorum view in brief; `null` while this node has not learned a view (joining).
+    public var view: ViewSummary?
 
     /// Creates a status response.
     ///
@@ -31,9 +33,10 @@ public struct StatusResponse: Codable, Sendable, Equatable {
     ///   - members: member counts by state.
     ///   - localHealth: the Lifeguard local health score.
     ///   - protocolPeriodMs: the current protocol period in milliseconds.
+    ///   - view: the quorum view in brief, if this node has one.
     public init(
         schema: Int = APISchema.version, version: String, node: NodeInfo, uptimeSeconds: Double,
-        incarnation: UInt64, members: MemberCounts, localHealth: Int, protocolPeriodMs: Int
+        incarnation: UInt64, members: MemberCounts, localHealth: Int, protocolPeriodMs: Int, view: ViewSummary? = nil
     ) {
         self.schema = schema
         self.version = version
@@ -43,6 +46,7 @@ public struct StatusResponse: Codable, Sendable, Equatable {
         self.members = members
         self.localHealth = localHealth
         self.protocolPeriodMs = protocolPeriodMs
+        self.view = view
     }
 
     enum CodingKeys: String, CodingKey {
@@ -54,6 +58,49 @@ public struct StatusResponse: Codable, Sendable, Equatable {
         case members
         case localHealth = "local_health"
         case protocolPeriodMs = "protocol_period_ms"
+        case view
+    }
+
+    /// Encodes every field, `view` as `null` when absent (fields are never left out).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(schema, forKey: .schema)
+        try container.encode(version, forKey: .version)
+        try container.encode(node, forKey: .node)
+        try container.encode(uptimeSeconds, forKey: .uptimeSeconds)
+        try container.encode(incarnation, forKey: .incarnation)
+        try container.encode(members, forKey: .members)
+        try container.encode(localHealth, forKey: .localHealth)
+        try container.encode(protocolPeriodMs, forKey: .protocolPeriodMs)
+        try container.encode(view, forKey: .view)
+    }
+}
+
+/// The quorum view as `overlayctl status` shows it (the whole view: `GET /v1/membership`).
+public struct ViewSummary: Codable, Sendable, Equatable {
+    /// The committed view's epoch.
+    public var epoch: UInt64
+    /// The number of members in the view.
+    public var size: Int
+    /// View members reachable from this node, itself included.
+    public var reachable: Int
+    /// Whether this node is a member and a majority of the view is reachable.
+    public var quorum: Bool
+    /// Whether this node is a member of the view.
+    public var isMember: Bool
+
+    /// Creates a summary.
+    public init(epoch: UInt64, size: Int, reachable: Int, quorum: Bool, isMember: Bool) {
+        self.epoch = epoch
+        self.size = size
+        self.reachable = reachable
+        self.quorum = quorum
+        self.isMember = isMember
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, size, reachable, quorum
+        case isMember = "is_member"
     }
 }
 

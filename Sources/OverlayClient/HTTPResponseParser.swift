@@ -50,33 +50,14 @@ enum HTTPResponseParser {
     /// - Returns: `.complete` with the response, or `.incomplete` when more bytes are needed.
     /// - Throws: ``Malformed`` when the bytes cannot become a valid response.
     static func parse(_ bytes: [UInt8], atEOF: Bool) throws(Malformed) -> Outcome {
-        guard let headEnd = find(headerEnd, in: bytes, from: 0) else {
+        guard let (head, bodyStart) = try parseHead(bytes) else {
             if atEOF {
                 throw Malformed(detail: bytes.isEmpty ? "the connection closed without a response" : "the connection closed inside the response headers")
             }
-            if bytes.count > 64 * 1024 { throw Malformed(detail: "response headers longer than 64 KiB") }
             return .incomplete
         }
-        let headText = String(decoding: bytes[..<headEnd], as: UTF8.self)
-        var lines = headText.components(separatedBy: "\r\n")
-        let statusLine = lines.removeFirst()
-        let statusParts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), statusParts[1].count == 3,
-              let status = Int(statusParts[1])
-        else {
-            throw Malformed(detail: "not an HTTP/1.x status line: '\(statusLine.prefix(60))'")
-        }
-        var headers: [(name: String, value: String)] = []
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else {
-                throw Malformed(detail: "a header line without a colon: '\(line.prefix(60))'")
-            }
-            let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
-            let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-            headers.append((name, value))
-        }
-        var message = HTTPResponseMessage(status: status, headers: headers, body: Data())
-        let bodyStart = headEnd + headerEnd.count
+        var message = head
+        let status = message.status
 
         if status / 100 == 1 || status == 204 || status == 304 {
             return .complete(message)
@@ -104,6 +85,38 @@ enum HTTPResponseParser {
         guard atEOF else { return .incomplete }
         message.body = Data(bytes[bodyStart...])
         return .complete(message)
+    }
+
+    /// Parses the status line and headers, once they have all arrived.
+    ///
+    /// - Parameter bytes: everything read from the connection so far.
+    /// - Returns: the response without its body, and the index where the body starts; `nil`
+    ///   while the blank line that ends the headers has not arrived.
+    /// - Throws: ``Malformed`` for a bad status line or header, or headers over 64 KiB.
+    static func parseHead(_ bytes: [UInt8]) throws(Malformed) -> (HTTPResponseMessage, bodyStart: Int)? {
+        guard let headEnd = find(headerEnd, in: bytes, from: 0) else {
+            if bytes.count > 64 * 1024 { throw Malformed(detail: "response headers longer than 64 KiB") }
+            return nil
+        }
+        let headText = String(decoding: bytes[..<headEnd], as: UTF8.self)
+        var lines = headText.components(separatedBy: "\r\n")
+        let statusLine = lines.removeFirst()
+        let statusParts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), statusParts[1].count == 3,
+              let status = Int(statusParts[1])
+        else {
+            throw Malformed(detail: "not an HTTP/1.x status line: '\(statusLine.prefix(60))'")
+        }
+        var headers: [(name: String, value: String)] = []
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else {
+                throw Malformed(detail: "a header line without a colon: '\(line.prefix(60))'")
+            }
+            let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
+            let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            headers.append((name, value))
+        }
+        return (HTTPResponseMessage(status: status, headers: headers, body: Data()), headEnd + headerEnd.count)
     }
 
     /// Decodes a chunked body; `nil` while the last chunk has not arrived.

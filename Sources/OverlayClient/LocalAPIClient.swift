@@ -51,9 +51,21 @@ public struct LocalAPIClient: Sendable {
     /// - Throws: ``LocalAPIError``; an error status becomes an API error carrying the body's code
     ///   and message.
     public func fetch(_ path: String) throws(LocalAPIError) -> Data {
-        let (status, body) = try get(path)
-        guard (200..<300).contains(status) else { throw apiError(status: status, body: body) }
-        return body
+        try fetch(path, method: "GET")
+    }
+
+    /// Sends a request without a body and returns the body of a successful (2xx) answer.
+    ///
+    /// - Parameters:
+    ///   - path: the request target.
+    ///   - method: the HTTP method, `GET` or `POST`.
+    /// - Returns: the body.
+    /// - Throws: ``LocalAPIError``; an error status becomes an API error carrying the body's code
+    ///   and message.
+    public func fetch(_ path: String, method: String) throws(LocalAPIError) -> Data {
+        let message = try exchange(method: method, path: path)
+        guard (200..<300).contains(message.status) else { throw apiError(status: message.status, body: message.body) }
+        return message.body
     }
 
     /// `GET /v1/status`, decoded.
@@ -73,6 +85,63 @@ public struct LocalAPIClient: Sendable {
     /// - Throws: ``LocalAPIError``; an unknown state is a `bad_request` API error.
     public func peers(state: [String] = [], name: String? = nil) throws(LocalAPIError) -> PeersResponse {
         try decode(PeersResponse.self, from: fetch(Self.peersPath(state: state, name: name)), route: "/v1/peers")
+    }
+
+    /// `GET /v1/gateways`, decoded.
+    ///
+    /// - Returns: every gateway the daemon knows, by ID.
+    /// - Throws: ``LocalAPIError``; a daemon without gateway selection answers `unavailable` (503).
+    public func gateways() throws(LocalAPIError) -> GatewaysResponse {
+        try decode(GatewaysResponse.self, from: fetch("/v1/gateways"), route: "/v1/gateways")
+    }
+
+    /// `GET /v1/observations`, filtered by the daemon, decoded.
+    ///
+    /// - Parameters:
+    ///   - gateway: keep the observations of this gateway ID only.
+    ///   - observer: keep the observations of observers whose hex ID starts with this prefix.
+    /// - Returns: the daemon's answer, by gateway and then observer.
+    /// - Throws: ``LocalAPIError``; a prefix that is not hex is a `bad_request` API error.
+    public func observations(gateway: String? = nil, observer: String? = nil) throws(LocalAPIError) -> ObservationsResponse {
+        try decode(
+            ObservationsResponse.self, from: fetch(Self.observationsPath(gateway: gateway, observer: observer)),
+            route: "/v1/observations")
+    }
+
+    /// `GET /v1/selection`, decoded.
+    ///
+    /// - Returns: the gateway in use, why, and the last round's candidates.
+    /// - Throws: ``LocalAPIError``.
+    public func selection() throws(LocalAPIError) -> SelectionResponse {
+        try decode(SelectionResponse.self, from: fetch("/v1/selection"), route: "/v1/selection")
+    }
+
+    /// `POST /v1/selection/refresh`: asks the daemon to start a selection round now.
+    ///
+    /// - Returns: whether a round was started, and the daemon's sentence about it.
+    /// - Throws: ``LocalAPIError``; a caller that may not write gets a `forbidden` API error (403).
+    public func refreshSelection() throws(LocalAPIError) -> RefreshResponse {
+        try decode(
+            RefreshResponse.self, from: fetch(Self.refreshSelectionPath, method: "POST"), route: Self.refreshSelectionPath)
+    }
+
+    /// The request target of the write route that forces a reselection.
+    public static let refreshSelectionPath = "/v1/selection/refresh"
+
+    /// The request target of the event stream.
+    public static let eventsPath = "/v1/events"
+
+    /// The request target of `GET /v1/observations` with its filters, percent-encoded.
+    ///
+    /// - Parameters:
+    ///   - gateway: the gateway ID, or `nil`.
+    ///   - observer: the observer ID prefix, or `nil`.
+    /// - Returns: for example `/v1/observations?gateway=10.1.2.3%3A3128&observer=abab`.
+    public static func observationsPath(gateway: String?, observer: String?) -> String {
+        var query: [String] = []
+        if let gateway { query.append("gateway=" + percentEncoded(gateway)) }
+        if let observer { query.append("observer=" + percentEncoded(observer)) }
+        return "/v1/observations" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
     }
 
     /// The request target of `GET /v1/peers` with its filters, percent-encoded.
@@ -103,6 +172,138 @@ public struct LocalAPIClient: Sendable {
             }
         }
         return out
+    }
+
+    // MARK: The event stream
+
+    /// What a closure following the event stream tells the reader to do next.
+    public enum FollowAction: Sendable, Equatable {
+        /// Keep reading: wait for the next event.
+        case keepReading
+        /// Stop: close the connection and return.
+        case stop
+    }
+
+    /// Why following the event stream ended.
+    public enum FollowEnd: Sendable, Equatable {
+        /// The closure returned ``FollowAction/stop``.
+        case stoppedByCaller
+        /// The daemon ended the stream or closed the connection: it is stopping or restarting.
+        case closedByDaemon
+    }
+
+    /// Follows `GET /v1/events`, blocking, and calls `onLine` with each line as it arrives.
+    ///
+    /// The connection and the response headers are subject to ``timeout``; after that the reader
+    /// waits for events as long as it takes (an idle cloud may send none for hours). Each line is
+    /// one ``EventRecord`` as compact JSON, without its `\n`, byte for byte as the daemon sent it.
+    /// - Parameter onLine: called with each line, in order; returns whether to keep reading.
+    /// - Returns: why the stream ended.
+    /// - Throws: ``LocalAPIError`` when the daemon cannot be reached, refuses the request (for
+    ///   example `unavailable`, 503), or sends something that is not an HTTP stream.
+    @discardableResult
+    public func followEventLines(_ onLine: (Data) -> FollowAction) throws(LocalAPIError) -> FollowEnd {
+        let fd = try connectSocket()
+        defer { close(fd) }
+        let request = "GET \(Self.eventsPath) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: overlayctl\r\nAccept: \(APISchema.eventStreamContentType)\r\nConnection: close\r\n\r\n"
+        try sendAll(Array(request.utf8), on: fd)
+
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        // The head, within the timeout.
+        var head: HTTPResponseMessage
+        var bodyStart: Int
+        while true {
+            let count = try receive(into: &chunk, from: fd)
+            received.append(contentsOf: chunk[..<count])
+            do throws(HTTPResponseParser.Malformed) {
+                if let (parsedHead, start) = try HTTPResponseParser.parseHead(received) {
+                    head = parsedHead
+                    bodyStart = start
+                    break
+                }
+                if count == 0 { throw HTTPResponseParser.Malformed(detail: received.isEmpty ? "the connection closed without a response" : "the connection closed inside the response headers") }
+            } catch {
+                throw .malformedResponse(at: socketPath, error.detail)
+            }
+        }
+        guard (200..<300).contains(head.status) else {
+            // An error answers with a whole JSON body: read it within the timeout.
+            while true {
+                let outcome: HTTPResponseParser.Outcome
+                do {
+                    outcome = try HTTPResponseParser.parse(received, atEOF: false)
+                } catch {
+                    throw .malformedResponse(at: socketPath, error.detail)
+                }
+                if case .complete(let message) = outcome { throw apiError(status: message.status, body: message.body) }
+                let count = try receive(into: &chunk, from: fd)
+                if count == 0 { throw apiError(status: head.status, body: Data(received[bodyStart...])) }
+                received.append(contentsOf: chunk[..<count])
+            }
+        }
+
+        // The body, without a time limit.
+        var noLimit = timeval(tv_sec: 0, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &noLimit, socklen_t(MemoryLayout<timeval>.size))
+        let chunked = head.header("Transfer-Encoding")?.lowercased().contains("chunked") ?? false
+        var decoder = ChunkedBodyDecoder()
+        var splitter = LineSplitter()
+        var pending = Array(received[bodyStart...])
+        while true {
+            do {
+                let body = chunked ? try decoder.feed(pending) : pending
+                for line in try splitter.append(body) where onLine(Data(line)) == .stop {
+                    return .stoppedByCaller
+                }
+            } catch {
+                throw .malformedResponse(at: socketPath, error.detail)
+            }
+            if decoder.isComplete { return .closedByDaemon }
+            let count: Int
+            do {
+                count = try receive(into: &chunk, from: fd)
+            } catch where error.isDaemonUnreachable {
+                return .closedByDaemon  // reset by a daemon that went away
+            }
+            if count == 0 { return .closedByDaemon }
+            pending = Array(chunk[..<count])
+        }
+    }
+
+    /// Follows `GET /v1/events`, blocking, and calls `onEvent` with each event as it arrives.
+    ///
+    /// - Parameter onEvent: called with each decoded record and its line (the raw JSON, for
+    ///   `--json` output), in order; returns whether to keep reading. Records of a type this
+    ///   client does not know are passed on too (their payloads read as `nil`).
+    /// - Returns: why the stream ended.
+    /// - Throws: ``LocalAPIError``, as ``followEventLines(_:)``, and for a line that is not an
+    ///   event record.
+    @discardableResult
+    public func followEvents(_ onEvent: (EventRecord, Data) -> FollowAction) throws(LocalAPIError) -> FollowEnd {
+        var failure: LocalAPIError?
+        let end = try followEventLines { line in
+            do throws(LocalAPIError) {
+                return onEvent(try decode(EventRecord.self, from: line, route: Self.eventsPath), line)
+            } catch {
+                failure = error
+                return .stop
+            }
+        }
+        if let failure { throw failure }
+        return end
+    }
+
+    /// One `recv`, retried on `EINTR`; 0 at the end of the stream.
+    private func receive(into buffer: inout [UInt8], from fd: Int32) throws(LocalAPIError) -> Int {
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count >= 0 { return count }
+            let error = errno
+            if error == EINTR { continue }
+            if error == EAGAIN || error == EWOULDBLOCK { throw .timedOut(at: socketPath, after: timeoutSeconds) }
+            throw .connectionFailed(at: socketPath, errno: error)
+        }
     }
 
     // MARK: Decoding and errors
@@ -139,7 +340,8 @@ public struct LocalAPIClient: Sendable {
     func exchange(method: String, path: String) throws(LocalAPIError) -> HTTPResponseMessage {
         let fd = try connectSocket()
         defer { close(fd) }
-        let request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: overlayctl\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+        let length = method == "GET" || method == "HEAD" ? "" : "Content-Length: 0\r\n"
+        let request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: overlayctl\r\nAccept: application/json\r\n\(length)Connection: close\r\n\r\n"
         try sendAll(Array(request.utf8), on: fd)
 
         var received: [UInt8] = []

@@ -21,24 +21,7 @@ public enum PeerTable {
     /// - Parameter peers: the rows.
     /// - Returns: the table text.
     public static func render(_ peers: [PeerInfo]) -> String {
-        let rows = [columns] + peers.map(cells)
-        var widths = [Int](repeating: 0, count: columns.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
-        }
-        var out = ""
-        for row in rows {
-            var line = ""
-            for (index, cell) in row.enumerated() {
-                if index == row.count - 1 {
-                    line += cell
-                } else {
-                    line += cell + String(repeating: " ", count: widths[index] - cell.count + 2)
-                }
-            }
-            out += line + "\n"
-        }
-        return out
+        TextTable.render([columns] + peers.map(cells))
     }
 
     /// The cells of one row, in ``columns`` order.

@@ -10,6 +10,7 @@ import OverlayAPI
 /// incarnation  4
 /// members      12: 10 alive, 1 suspect, 1 failed, 0 left
 /// health       0 (protocol period 1000 ms)
+/// view         epoch 5, 12 members, quorum yes (11/12 reachable)
 /// ```
 public enum StatusSummary {
     /// Renders a status as labelled lines, each ending in a newline.
@@ -27,8 +28,14 @@ public enum StatusSummary {
             ("incarnation", String(status.incarnation)),
             ("members", "\(members.total): \(members.alive) alive, \(members.suspect) suspect, \(members.failed) failed, \(members.left) left"),
             ("health", "\(health) (protocol period \(status.protocolPeriodMs) ms)"),
+            ("view", viewLine(status.view)),
         ]
         let width = lines.map(\.0.count).max() ?? 0
+        func viewLine(_ view: ViewSummary?) -> String {
+            guard let view else { return "none yet (joining: waiting to learn the view from a member)" }
+            let quorum = view.quorum ? "yes" : (view.isMember ? "NO: this side is not a majority" : "no (not a member yet)")
+            return "epoch \(view.epoch), \(view.size) members, quorum \(quorum) (\(view.reachable)/\(view.size) reachable)"
+        }
         return lines.map { label, value in
             label + String(repeating: " ", count: width - label.count + 2) + value + "\n"
         }.joined()

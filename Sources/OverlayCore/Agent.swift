@@ -19,12 +19,17 @@ public struct AgentSettings: Sendable, Equatable {
     public var senderRatePerSecond: Double = 200
     /// Datagrams one sender may send in a burst. Default 400.
     public var senderBurst: Double = 400
+    /// The quorum view's thresholds; `nil` runs SWIM membership alone (the simulator's scale
+    /// runs do, to study dissemination at 10,000 nodes). Default: matched to the membership
+    /// timings (``QuorumViewSettings/matching(_:)``).
+    public var quorum: QuorumViewSettings?
 
     /// Creates settings with the defaults above.
     public init(name: String, endpoint: PeerEndpoint, membership: MembershipSettings = .radio) {
         self.name = name
         self.endpoint = endpoint
         self.membership = membership
+        self.quorum = .matching(membership)
     }
 }
 
@@ -38,6 +43,13 @@ public enum AgentDirective: Sendable, Equatable {
     case persist(PeerSnapshot)
     /// A datagram or item was refused; count it under the reason.
     case rejected(RejectReason)
+    /// The quorum view committed (or adopted) a new view.
+    case viewChanged(CommittedView, previous: CommittedView?)
+    /// Quorum was gained or lost, or the number of reachable view members changed.
+    case quorumChanged(QuorumStatus)
+    /// Gateway selection work for the shell: run a probe, or a round was decided
+    /// (`Agent+Gateways.swift`).
+    case gateway(GatewayDirective)
 }
 
 /// Counters the agent keeps about its own traffic (the shell exports them as metrics too).
@@ -69,15 +81,19 @@ public struct Agent: Sendable {
     public let settings: AgentSettings
     /// SWIM membership.
     public private(set) var membership: Membership
+    /// The quorum view, unless disabled in the settings.
+    public internal(set) var quorumView: QuorumView?
+    /// Gateway observations, announcements and the selector, when gateway selection is on.
+    public internal(set) var gateways: GatewayGossip?
     /// Traffic counters.
-    public private(set) var counters = AgentCounters()
+    public internal(set) var counters = AgentCounters()
 
-    private var codec: DatagramCodec
-    private let verifier: any SignatureVerifier
-    private var dissemination = Dissemination(maxItemSize: Agent.maxItemSize)
+    var codec: DatagramCodec
+    let verifier: any SignatureVerifier
+    var dissemination = Dissemination(maxItemSize: Agent.maxItemSize)
     private var verified = VerifiedItemCache()
     private var nextGossip: Instant?
-    private var rng: DeterministicRandom
+    var rng: DeterministicRandom
 
     /// The largest signed item that fits a datagram alone, leaving room for the packet header.
     public static let maxItemSize = DatagramCodec.packetBudget - 80
@@ -94,9 +110,15 @@ public struct Agent: Sendable {
     ///   - joinTargets: seeds and snapshot peers.
     ///   - seed: seeds the agent's generator.
     ///   - now: the start time.
+    ///   - restoredView: the quorum view and last vote persisted before a restart.
+    ///   - bootstrapView: with no restored view, whether this node founds a new cloud (it was
+    ///     started without seeds) rather than waiting to learn the view from a member.
+    ///   - gatewaySettings: turns gateway selection on (`nil`: gateway items are only relayed).
     public init(
         settings: AgentSettings, signer: any MessageSigner, verifier: any SignatureVerifier, keyring: Keyring,
-        session: UInt64, incarnation: UInt64, joinTargets: [Destination], seed: UInt64, now: Instant
+        session: UInt64, incarnation: UInt64, joinTargets: [Destination], seed: UInt64, now: Instant,
+        restoredView: PeerSnapshot.ViewState? = nil, bootstrapView: Bool = true,
+        gateways gatewaySettings: GatewayGossipSettings? = nil
     ) {
         var rng = DeterministicRandom(seed: seed)
         self.settings = settings
@@ -108,7 +130,15 @@ public struct Agent: Sendable {
         self.membership = Membership(
             name: settings.name, endpoint: settings.endpoint, incarnation: incarnation, signer: signer,
             settings: settings.membership, joinTargets: joinTargets, rng: rng.split(), now: now)
+        if let gatewaySettings {
+            self.gateways = GatewayGossip(signer: signer, settings: gatewaySettings, seed: rng.next(), now: now)
+        }
         self.rng = rng
+        if let quorum = settings.quorum {
+            self.quorumView = QuorumView(
+                signer: signer, settings: quorum, restored: restoredView?.view, lastVote: restoredView?.lastVote,
+                bootstrap: bootstrapView, session: session)
+        }
     }
 
     /// This node's ID.
@@ -122,7 +152,7 @@ public struct Agent: Sendable {
 
     /// When the shell must call ``onTick(now:)`` next.
     public var nextWakeup: Instant? {
-        [membership.nextDeadline, nextGossip].compactMap { $0 }.min()
+        [membership.nextDeadline, nextGossip, quorumView?.nextDeadline, gateways?.nextDeadline].compactMap { $0 }.min()
     }
 
     /// The number of items waiting for dissemination.
@@ -131,7 +161,7 @@ public struct Agent: Sendable {
     /// Starts the protocol.
     public mutating func start(now: Instant) -> [AgentDirective] {
         nextGossip = now + settings.membership.gossipInterval
-        return perform(membership.start(now: now), now: now)
+        return perform(membership.start(now: now), now: now) + evaluateView(now: now)
     }
 
     /// Leaves gracefully: queues this node's LEFT claim and sends it at once to up to
@@ -151,6 +181,10 @@ public struct Agent: Sendable {
     /// Fires due timers.
     public mutating func onTick(now: Instant) -> [AgentDirective] {
         var out = perform(membership.onTick(now: now), now: now)
+        if let due = quorumView?.nextDeadline, due <= now {
+            out += evaluateView(now: now)
+        }
+        out += gatewayTick(now: now)
         if let due = nextGossip, due <= now {
             nextGossip = now + settings.membership.gossipInterval
             if !dissemination.isEmpty {
@@ -195,6 +229,7 @@ public struct Agent: Sendable {
         case .nack(let nack)?:
             membership.onNack(probe: nack.probe)
         case .sync(let sync)?:
+            out += receiveSyncView(sync, from: sender, now: now)
             out += perform(membership.onSync(replyWanted: sync.replyWanted, from: sender, source: source), now: now)
         case .gossip?, nil:
             break
@@ -217,11 +252,25 @@ public struct Agent: Sendable {
         case .member?:
             guard let directives = membership.onClaim(item, now: now) else { return reject(.invalidItem) }
             return perform(directives, now: now)
+        case .observation?, .gateway?, .selection?:
+            return receiveGatewayItem(item, now: now)
+        case .viewVote?:
+            return receiveViewVote(item, now: now)
         case nil:
             // An item kind from a newer version: keep relaying it so upgrades can roll out.
-            dissemination.enqueue(item)
+            relay(item)
             return []
         }
+    }
+
+    /// Remembers an item as processed, so its copies are dropped without verification.
+    mutating func markProcessed(_ item: SignedItem) {
+        verified.insert(item)
+    }
+
+    /// Queues a verified item for dissemination, unchanged.
+    mutating func relay(_ item: SignedItem) {
+        dissemination.enqueue(item)
     }
 
     private mutating func reject(_ reason: RejectReason) -> [AgentDirective] {
@@ -256,11 +305,15 @@ public struct Agent: Sendable {
 
     /// The snapshot to persist now.
     public var snapshot: PeerSnapshot {
-        PeerSnapshot(
+        var snapshot = PeerSnapshot(
             incarnation: membership.incarnation, session: codec.session,
             peers: membership.sortedMembers.filter { $0.state != .left }.map {
                 PeerSnapshot.Peer(id: $0.id.hex, name: $0.name, endpoint: $0.endpoint.description)
             })
+        if let quorumView, let view = quorumView.view {
+            snapshot.view = PeerSnapshot.ViewState(view: view, lastVote: quorumView.lastVote)
+        }
+        return snapshot
     }
 
     private mutating func send(_ message: Overlayd_V1_Packet.OneOf_Message, to destination: Destination, now: Instant) -> AgentDirective {
@@ -282,20 +335,30 @@ public struct Agent: Sendable {
     /// Push-pull: the full state, split over as many datagrams as it needs; only the first
     /// asks for a reply.
     private mutating func sync(to destination: Destination, replyWanted: Bool, now: Instant) -> [AgentDirective] {
-        let state = membership.fullState()
+        // Membership first (a joiner needs members before anything about them), then the
+        // other subsystems' recent items.
+        let state = membership.fullState() + gatewaySyncItems() + viewSyncItems()
+        let view = quorumView?.syncHeader ?? (epoch: 0, lineage: Data(), members: [])
         var out: [AgentDirective] = []
         var index = 0
+        var memberIndex = 0
         repeat {
             var packet = Overlayd_V1_Packet()
-            packet.message = .sync(.with { $0.replyWanted = replyWanted && index == 0 })
-            let budget = DatagramCodec.packetBudget - Self.headerAllowance(packet)
-            var remaining = budget
+            let members = view.members[memberIndex..<min(view.members.count, memberIndex + Self.viewMembersPerSync)]
+            memberIndex += members.count
+            packet.message = .sync(.with {
+                $0.replyWanted = replyWanted && index == 0 && out.isEmpty
+                $0.viewEpoch = view.epoch
+                $0.viewLineage = view.lineage
+                $0.viewSize = UInt32(view.members.count)
+                $0.viewMembers = members.map(\.data)
+            })
+            let room = DatagramCodec.packetBudget - Self.headerAllowance(packet)
+            var remaining = room
             while index < state.count {
                 let cost = state[index].encodedSize + DatagramCodec.itemOverhead(state[index].encodedSize)
-                // A claim no sync packet can carry (a peer may pack a larger one into a tight
-                // gossip) is skipped; waiting for room would loop forever.
-                if cost > budget {
-                    index += 1
+                if cost > room {
+                    index += 1  // can never fit a sync datagram: skip it rather than loop
                     continue
                 }
                 guard cost <= remaining else { break }
@@ -304,9 +367,12 @@ public struct Agent: Sendable {
                 index += 1
             }
             out.append(transmit(packet, to: destination, now: now))
-        } while index < state.count
+        } while index < state.count || memberIndex < view.members.count
         return out
     }
+
+    /// View members per sync datagram: 8 keys (272 bytes) leave most of the budget to items.
+    static let viewMembersPerSync = 8
 
     private mutating func piggyback(for packet: Overlayd_V1_Packet) -> [Overlayd_V1_SignedItem] {
         let budget = DatagramCodec.packetBudget - Self.headerAllowance(packet)
@@ -316,7 +382,7 @@ public struct Agent: Sendable {
 
     /// The packet's size without items, plus the fields ``DatagramCodec/seal(_:to:now:)`` adds
     /// (recipient 34, session 11, sequence 11, time 11 bytes at most).
-    private static func headerAllowance(_ packet: Overlayd_V1_Packet) -> Int {
+    static func headerAllowance(_ packet: Overlayd_V1_Packet) -> Int {
         ((try? packet.serializedBytes() as Data)?.count ?? 0) + 67
     }
 

@@ -92,6 +92,7 @@ public struct Membership: Sendable {
     private var probes: [UInt64: OutstandingProbe] = [:]
     private var relays: [UInt64: RelayedProbe] = [:]
     private var suspicions: [NodeID: Suspicion] = [:]
+    private var accusers: [NodeID: (incarnation: UInt64, origins: Set<NodeID>)] = [:]
     private var health: LocalHealth
     private var nextProbeNumber: UInt64 = 1
     private var joinTargets: [Destination]
@@ -233,6 +234,7 @@ public struct Membership: Sendable {
             }
             if let retention, now - member.stateSince >= retention {
                 members[member.id] = nil
+                accusers[member.id] = nil
                 out.append(.changed(MemberChange(id: member.id, name: member.name, from: member.state, to: nil, incarnation: member.incarnation)))
             }
         }
@@ -398,6 +400,9 @@ public struct Membership: Sendable {
             return [.broadcast(item), .changed(MemberChange(id: subject, name: claim.name, from: nil, to: .alive, incarnation: claim.incarnation))]
         }
 
+        if state == .suspect || state == .failed, claim.incarnation >= member.incarnation {
+            recordAccuser(item.origin, of: subject, incarnation: claim.incarnation)
+        }
         let incoming = (claim.incarnation, state.rank)
         guard incoming > member.precedence else {
             // Lifeguard 3.2: the same suspicion from another member is an independent confirmation.
@@ -461,6 +466,23 @@ public struct Membership: Sendable {
               let suspicion = suspicions[id], suspicion.incarnation == incarnation, suspicion.deadline <= now else { return [] }
         let claim = SignedItem(kind: Self.claimKind(subject: id, incarnation: incarnation, state: .failed), signer: signer, now: now)
         return applyClaim(claim, now: now)
+    }
+
+    /// Remembers who reported `subject` unreachable (a SUSPECT or FAILED claim) at one incarnation.
+    private mutating func recordAccuser(_ origin: NodeID, of subject: NodeID, incarnation: UInt64) {
+        if let known = accusers[subject], known.incarnation == incarnation {
+            accusers[subject]?.origins.insert(origin)
+        } else if (accusers[subject]?.incarnation ?? 0) <= incarnation {
+            accusers[subject] = (incarnation, [origin])
+        }
+    }
+
+    /// How many distinct members reported `id` unreachable at its current incarnation: the
+    /// independent observers the quorum view requires before it removes a member (as Rapid's
+    /// multi-observer cut detection).
+    public func accuserCount(of id: NodeID) -> Int {
+        guard let member = members[id], let known = accusers[id], known.incarnation == member.incarnation else { return 0 }
+        return known.origins.count
     }
 
     /// Records that a verified datagram arrived from `id`.

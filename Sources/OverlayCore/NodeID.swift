@@ -85,3 +85,21 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
         hasher.combine(words.3)
     }
 }
+
+extension NodeID: Codable {
+    /// Decodes the 64-character hex form.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let id = NodeID(hex: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a 64-digit hex public key")
+        }
+        self = id
+    }
+
+    /// Encodes the 64-character hex form.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hex)
+    }
+}

@@ -18,6 +18,21 @@ public struct PeerSnapshot: Codable, Sendable, Equatable {
         }
     }
 
+    /// The quorum view and this node's last vote, so a restart neither forgets the view nor
+    /// votes twice in one round.
+    public struct ViewState: Codable, Sendable, Equatable {
+        /// The committed view.
+        public var view: CommittedView
+        /// Where this node last voted.
+        public var lastVote: QuorumView.VotePosition?
+
+        /// Creates the state.
+        public init(view: CommittedView, lastVote: QuorumView.VotePosition?) {
+            self.view = view
+            self.lastVote = lastVote
+        }
+    }
+
     /// The snapshot format version; 1 so far.
     public var version: Int = 1
     /// This node's incarnation when the snapshot was written.
@@ -26,6 +41,8 @@ public struct PeerSnapshot: Codable, Sendable, Equatable {
     public var session: UInt64
     /// The peers known then (alive, suspect or failed; not those that left).
     public var peers: [Peer]
+    /// The quorum view, when this node has one (absent in snapshots of older versions).
+    public var view: ViewState?
 
     /// Creates a snapshot.
     public init(incarnation: UInt64, session: UInt64, peers: [Peer]) {

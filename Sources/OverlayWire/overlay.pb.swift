@@ -258,7 +258,8 @@ public nonisolated struct Overlayd_V1_Nack: Sendable {
   public init() {}
 }
 
-/// Push-pull anti-entropy: the items carry the sender's full membership state.
+/// Push-pull anti-entropy: the items carry the sender's full membership state; the view fields
+/// carry the sender's committed quorum view, its members split over the sync's datagrams.
 public nonisolated struct Overlayd_V1_Sync: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -266,6 +267,18 @@ public nonisolated struct Overlayd_V1_Sync: Sendable {
 
   /// true when the sender asks for the receiver's full state in return
   public var replyWanted: Bool = false
+
+  /// the sender's committed view epoch; 0: the sender has no view yet
+  public var viewEpoch: UInt64 = 0
+
+  /// identifies the sender's cloud (the hash of its first view)
+  public var viewLineage: Data = Data()
+
+  /// the number of members in that view
+  public var viewSize: UInt32 = 0
+
+  /// some of those members' public keys (each sync datagram carries a share)
+  public var viewMembers: [Data] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -339,11 +352,47 @@ public nonisolated struct Overlayd_V1_Item: Sendable {
     set {kind = .member(newValue)}
   }
 
+  public var observation: Overlayd_V1_GatewayObservation {
+    get {
+      if case .observation(let v)? = kind {return v}
+      return Overlayd_V1_GatewayObservation()
+    }
+    set {kind = .observation(newValue)}
+  }
+
+  public var gateway: Overlayd_V1_GatewayAnnouncement {
+    get {
+      if case .gateway(let v)? = kind {return v}
+      return Overlayd_V1_GatewayAnnouncement()
+    }
+    set {kind = .gateway(newValue)}
+  }
+
+  public var selection: Overlayd_V1_SelectionAnnouncement {
+    get {
+      if case .selection(let v)? = kind {return v}
+      return Overlayd_V1_SelectionAnnouncement()
+    }
+    set {kind = .selection(newValue)}
+  }
+
+  public var viewVote: Overlayd_V1_ViewVote {
+    get {
+      if case .viewVote(let v)? = kind {return v}
+      return Overlayd_V1_ViewVote()
+    }
+    set {kind = .viewVote(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// only append to this list
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
     case member(Overlayd_V1_MemberClaim)
+    case observation(Overlayd_V1_GatewayObservation)
+    case gateway(Overlayd_V1_GatewayAnnouncement)
+    case selection(Overlayd_V1_SelectionAnnouncement)
+    case viewVote(Overlayd_V1_ViewVote)
 
   }
 
@@ -383,6 +432,131 @@ public nonisolated struct Overlayd_V1_MemberClaim: Sendable {
   public init() {}
 
   fileprivate var _endpoint: Overlayd_V1_Endpoint? = nil
+}
+
+/// One measurement of one gateway by the origin (the observer): RIMO's probe, an HTTP GET of a
+/// small object through the gateway's proxy (RIMO section 3.2: content latency).
+public nonisolated struct Overlayd_V1_GatewayObservation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the gateway's ID: its proxy "host:port", or its announced name
+  public var gateway: String = String()
+
+  /// per observer, increasing: a newer observation replaces an older one
+  public var sequence: UInt64 = 0
+
+  /// the observer's clock when the probe finished, Unix ms
+  public var takenAtMs: UInt64 = 0
+
+  /// time to the whole object, µs; 0 when the probe failed
+  public var contentLatencyUs: UInt32 = 0
+
+  /// time to the first byte, µs; 0 when unknown
+  public var ttfbUs: UInt32 = 0
+
+  /// empty on success; else timeout, connect_failed, http_status:NNN, short_body, proxy_refused
+  public var failure: String = String()
+
+  /// bytes of content received
+  public var bytes: UInt64 = 0
+
+  /// the observer's hop count to the gateway, when known
+  public var hops: UInt32 {
+    get {_hops ?? 0}
+    set {_hops = newValue}
+  }
+  /// Returns true if `hops` has been explicitly set.
+  public var hasHops: Bool {self._hops != nil}
+  /// Clears the value of `hops`. Subsequent reads from it will return its default value.
+  public mutating func clearHops() {self._hops = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _hops: UInt32? = nil
+}
+
+/// A gateway's own statement about itself, signed by the node that runs it.
+public nonisolated struct Overlayd_V1_GatewayAnnouncement: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the gateway's ID
+  public var gateway: String = String()
+
+  /// where its HTTP proxy listens
+  public var proxy: Overlayd_V1_Endpoint {
+    get {_proxy ?? Overlayd_V1_Endpoint()}
+    set {_proxy = newValue}
+  }
+  /// Returns true if `proxy` has been explicitly set.
+  public var hasProxy: Bool {self._proxy != nil}
+  /// Clears the value of `proxy`. Subsequent reads from it will return its default value.
+  public mutating func clearProxy() {self._proxy = nil}
+
+  /// clients it is meant to serve; 0 unknown
+  public var capacity: UInt32 = 0
+
+  /// clients it serves now
+  public var clients: UInt32 = 0
+
+  /// increasing: a newer announcement replaces an older one
+  public var sequence: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _proxy: Overlayd_V1_Endpoint? = nil
+}
+
+/// Which gateway the origin uses now, so every node knows every gateway's load.
+public nonisolated struct Overlayd_V1_SelectionAnnouncement: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// empty: no gateway
+  public var gateway: String = String()
+
+  /// increasing per node
+  public var sequence: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The origin's vote for one change of the quorum view (add and remove members), from `epoch`
+/// to `epoch + 1`. A change commits when a majority of the view at `epoch` vote for exactly the
+/// same change in the same round. Docs/membership-view.md explains the rules.
+public nonisolated struct Overlayd_V1_ViewVote: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the committed epoch the change starts from
+  public var epoch: UInt64 = 0
+
+  /// raised only when votes prove no change can win this round
+  public var round: UInt32 = 0
+
+  /// public keys admitted, sorted
+  public var add: [Data] = []
+
+  /// public keys removed, sorted
+  public var remove: [Data] = []
+
+  /// identifies the cloud: the hash of its first view
+  public var lineage: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -734,7 +908,7 @@ nonisolated extension Overlayd_V1_Nack: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Overlayd_V1_Sync: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Sync"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}reply_wanted\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}reply_wanted\0\u{3}view_epoch\0\u{3}view_lineage\0\u{3}view_size\0\u{3}view_members\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -743,6 +917,10 @@ nonisolated extension Overlayd_V1_Sync: SwiftProtobuf.Message, SwiftProtobuf._Me
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBoolField(value: &self.replyWanted) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.viewEpoch) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.viewLineage) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.viewSize) }()
+      case 5: try { try decoder.decodeRepeatedBytesField(value: &self.viewMembers) }()
       default: break
       }
     }
@@ -752,11 +930,27 @@ nonisolated extension Overlayd_V1_Sync: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.replyWanted != false {
       try visitor.visitSingularBoolField(value: self.replyWanted, fieldNumber: 1)
     }
+    if self.viewEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.viewEpoch, fieldNumber: 2)
+    }
+    if !self.viewLineage.isEmpty {
+      try visitor.visitSingularBytesField(value: self.viewLineage, fieldNumber: 3)
+    }
+    if self.viewSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.viewSize, fieldNumber: 4)
+    }
+    if !self.viewMembers.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.viewMembers, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Overlayd_V1_Sync, rhs: Overlayd_V1_Sync) -> Bool {
     if lhs.replyWanted != rhs.replyWanted {return false}
+    if lhs.viewEpoch != rhs.viewEpoch {return false}
+    if lhs.viewLineage != rhs.viewLineage {return false}
+    if lhs.viewSize != rhs.viewSize {return false}
+    if lhs.viewMembers != rhs.viewMembers {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -853,7 +1047,7 @@ nonisolated extension Overlayd_V1_SignedItem: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Overlayd_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Item"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{3}issued_at_ms\0\u{2}\u{8}member\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{3}issued_at_ms\0\u{2}\u{8}member\0\u{1}observation\0\u{1}gateway\0\u{1}selection\0\u{3}view_vote\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -876,6 +1070,58 @@ nonisolated extension Overlayd_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._Me
           self.kind = .member(v)
         }
       }()
+      case 11: try {
+        var v: Overlayd_V1_GatewayObservation?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .observation(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .observation(v)
+        }
+      }()
+      case 12: try {
+        var v: Overlayd_V1_GatewayAnnouncement?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .gateway(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .gateway(v)
+        }
+      }()
+      case 13: try {
+        var v: Overlayd_V1_SelectionAnnouncement?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .selection(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .selection(v)
+        }
+      }()
+      case 14: try {
+        var v: Overlayd_V1_ViewVote?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .viewVote(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .viewVote(v)
+        }
+      }()
       default: break
       }
     }
@@ -892,9 +1138,29 @@ nonisolated extension Overlayd_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.issuedAtMs != 0 {
       try visitor.visitSingularUInt64Field(value: self.issuedAtMs, fieldNumber: 2)
     }
-    try { if case .member(let v)? = self.kind {
+    switch self.kind {
+    case .member?: try {
+      guard case .member(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    } }()
+    }()
+    case .observation?: try {
+      guard case .observation(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    }()
+    case .gateway?: try {
+      guard case .gateway(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    }()
+    case .selection?: try {
+      guard case .selection(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    }()
+    case .viewVote?: try {
+      guard case .viewVote(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+    }()
+    case nil: break
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -956,6 +1222,214 @@ nonisolated extension Overlayd_V1_MemberClaim: SwiftProtobuf.Message, SwiftProto
     if lhs.state != rhs.state {return false}
     if lhs._endpoint != rhs._endpoint {return false}
     if lhs.name != rhs.name {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Overlayd_V1_GatewayObservation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GatewayObservation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}gateway\0\u{1}sequence\0\u{3}taken_at_ms\0\u{3}content_latency_us\0\u{3}ttfb_us\0\u{1}failure\0\u{1}bytes\0\u{1}hops\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.gateway) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.takenAtMs) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.contentLatencyUs) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.ttfbUs) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.failure) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.bytes) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self._hops) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.gateway.isEmpty {
+      try visitor.visitSingularStringField(value: self.gateway, fieldNumber: 1)
+    }
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 2)
+    }
+    if self.takenAtMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.takenAtMs, fieldNumber: 3)
+    }
+    if self.contentLatencyUs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.contentLatencyUs, fieldNumber: 4)
+    }
+    if self.ttfbUs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.ttfbUs, fieldNumber: 5)
+    }
+    if !self.failure.isEmpty {
+      try visitor.visitSingularStringField(value: self.failure, fieldNumber: 6)
+    }
+    if self.bytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.bytes, fieldNumber: 7)
+    }
+    try { if let v = self._hops {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 8)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Overlayd_V1_GatewayObservation, rhs: Overlayd_V1_GatewayObservation) -> Bool {
+    if lhs.gateway != rhs.gateway {return false}
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.takenAtMs != rhs.takenAtMs {return false}
+    if lhs.contentLatencyUs != rhs.contentLatencyUs {return false}
+    if lhs.ttfbUs != rhs.ttfbUs {return false}
+    if lhs.failure != rhs.failure {return false}
+    if lhs.bytes != rhs.bytes {return false}
+    if lhs._hops != rhs._hops {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Overlayd_V1_GatewayAnnouncement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GatewayAnnouncement"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}gateway\0\u{1}proxy\0\u{1}capacity\0\u{1}clients\0\u{1}sequence\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.gateway) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._proxy) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.capacity) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.clients) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.gateway.isEmpty {
+      try visitor.visitSingularStringField(value: self.gateway, fieldNumber: 1)
+    }
+    try { if let v = self._proxy {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.capacity != 0 {
+      try visitor.visitSingularUInt32Field(value: self.capacity, fieldNumber: 3)
+    }
+    if self.clients != 0 {
+      try visitor.visitSingularUInt32Field(value: self.clients, fieldNumber: 4)
+    }
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Overlayd_V1_GatewayAnnouncement, rhs: Overlayd_V1_GatewayAnnouncement) -> Bool {
+    if lhs.gateway != rhs.gateway {return false}
+    if lhs._proxy != rhs._proxy {return false}
+    if lhs.capacity != rhs.capacity {return false}
+    if lhs.clients != rhs.clients {return false}
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Overlayd_V1_SelectionAnnouncement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SelectionAnnouncement"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}gateway\0\u{1}sequence\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.gateway) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.gateway.isEmpty {
+      try visitor.visitSingularStringField(value: self.gateway, fieldNumber: 1)
+    }
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sequence, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Overlayd_V1_SelectionAnnouncement, rhs: Overlayd_V1_SelectionAnnouncement) -> Bool {
+    if lhs.gateway != rhs.gateway {return false}
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Overlayd_V1_ViewVote: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ViewVote"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epoch\0\u{1}round\0\u{1}add\0\u{1}remove\0\u{1}lineage\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.round) }()
+      case 3: try { try decoder.decodeRepeatedBytesField(value: &self.add) }()
+      case 4: try { try decoder.decodeRepeatedBytesField(value: &self.remove) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.lineage) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.epoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.epoch, fieldNumber: 1)
+    }
+    if self.round != 0 {
+      try visitor.visitSingularUInt32Field(value: self.round, fieldNumber: 2)
+    }
+    if !self.add.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.add, fieldNumber: 3)
+    }
+    if !self.remove.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.remove, fieldNumber: 4)
+    }
+    if !self.lineage.isEmpty {
+      try visitor.visitSingularBytesField(value: self.lineage, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Overlayd_V1_ViewVote, rhs: Overlayd_V1_ViewVote) -> Bool {
+    if lhs.epoch != rhs.epoch {return false}
+    if lhs.round != rhs.round {return false}
+    if lhs.add != rhs.add {return false}
+    if lhs.remove != rhs.remove {return false}
+    if lhs.lineage != rhs.lineage {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -7,7 +7,8 @@ let overlayctlVersion = "0.1.0"
 /// The operator's CLI for overlayd: reads the daemon's local API over its Unix socket.
 ///
 /// Exit codes scripts can rely on: 0 success; 1 the daemon is not reachable (or a local action
-/// such as `keygen` failed); 2 usage error; 3 the daemon answered with an error.
+/// such as `keygen` failed, or the daemon closed the event stream); 2 usage error; 3 the daemon
+/// answered with an error.
 @main
 struct Overlayctl: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,11 +17,14 @@ struct Overlayctl: ParsableCommand {
         discussion: """
             The socket is --socket PATH, else $\(socketEnvironmentVariable), else \(defaultSocketPath).
 
-            Exit codes: 0 success; 1 overlayd is not reachable (or keygen could not write the key); \
-            2 usage error; 3 overlayd answered with an error.
+            Exit codes: 0 success; 1 overlayd is not reachable (or keygen could not write the key, \
+            or overlayd closed the event stream); 2 usage error; 3 overlayd answered with an error.
             """,
         version: overlayctlVersion,
-        subcommands: [StatusCommand.self, PeersCommand.self, KeygenCommand.self]
+        subcommands: [
+            StatusCommand.self, PeersCommand.self, GatewaysCommand.self, SelectionCommand.self,
+            ObservationsCommand.self, EventsCommand.self, KeygenCommand.self,
+        ]
     )
 
     /// Runs the command, mapping usage errors to exit status 2 (ArgumentParser's own is 64).
@@ -60,7 +64,7 @@ func globalOptionsMovedAfterSubcommand(_ arguments: [String]) -> [String] {
 enum ExitStatus {
     /// Success.
     static let ok: Int32 = 0
-    /// overlayd is not reachable, or a local action failed.
+    /// overlayd is not reachable, a local action failed, or overlayd closed the event stream.
     static let unreachable: Int32 = 1
     /// The command line is wrong.
     static let usage: Int32 = 2

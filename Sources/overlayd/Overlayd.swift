@@ -108,16 +108,26 @@ extension Overlayd {
             let group = MultiThreadedEventLoopGroup.singleton
             let runtime: NodeRuntime
             do {
-                let runtimeOptions = RuntimeOptions(
+                var runtimeOptions = RuntimeOptions(
                     agent: configuration.agentSettings(), bind: configuration.bind,
                     stateDirectory: StateDirectory(path: configuration.stateDir),
                     keyringPath: configuration.keyringPath, seeds: configuration.seeds, version: overlaydVersion)
+                runtimeOptions.gateways = GatewayRuntimeOptions(configuration: configuration)
                 runtime = try await NodeRuntime(options: runtimeOptions, group: group, logger: logger)
             } catch {
                 throw fail(error)
             }
             let api = APIServer(socketPath: configuration.socket, socketMode: configuration.socketMode, provider: runtime, version: overlaydVersion)
-            let service = OverlayService(runtime: runtime, api: api, logger: logger)
+            // SIGHUP also re-reads [gateways] allow, deny and max_hops: a change starts a round.
+            let options = self.options
+            let service = OverlayService(runtime: runtime, api: api, logger: logger) { runtime in
+                do {
+                    let reread = try options.resolve()
+                    await runtime.updateGatewayPreferences(reread.gateways.gossipSettings(local: nil).preferences)
+                } catch {
+                    logger.error("gateway preferences not reloaded, keeping the old ones: \(error)")
+                }
+            }
             let group2 = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
             do {
                 try await group2.run()

@@ -18,7 +18,10 @@ struct APIRouterTests {
     @Test func routeTableIsSortedByPath() {
         let paths = APIRouter.routes.map(\.path)
         #expect(paths == paths.sorted())
-        #expect(paths == ["/metrics", "/v1/peers", "/v1/status"])
+        #expect(paths == [
+            "/metrics", "/v1/events", "/v1/gateways", "/v1/membership", "/v1/observations", "/v1/peers", "/v1/selection",
+            "/v1/selection/refresh", "/v1/status",
+        ])
     }
 
     @Test func unknownPathIsNotFoundWithAJSONError() async throws {
@@ -140,6 +143,26 @@ struct APIRouterTests {
         #expect(object?["schema"] as? Int == 1)
 
         let status = try JSONSerialization.jsonObject(with: await router.respond(method: "GET", uri: "/v1/status").body) as? [String: Any]
-        #expect(Set(status?.keys.map { $0 } ?? []) == ["schema", "version", "node", "uptime_seconds", "incarnation", "members", "local_health", "protocol_period_ms"])
+        #expect(Set(status?.keys.map { $0 } ?? []) == ["schema", "version", "node", "uptime_seconds", "incarnation", "members", "local_health", "protocol_period_ms", "view"])
+        #expect(status?["view"] is NSNull, "a node without a view says so with null")
+    }
+
+    @Test func membershipCarriesTheRoutersSchemaAndVersion() async throws {
+        let response = await router.respond(method: "GET", uri: "/v1/membership")
+        #expect(response.status == 200)
+        let membership = try APISchema.makeDecoder().decode(MembershipResponse.self, from: response.body)
+        #expect(membership.schema == 1)
+        #expect(membership.version == "9.9.9")
+        #expect(membership.epoch == 4)
+        #expect(membership.members.map(\.reachable) == [true, true, false])
+        #expect(await router.respond(method: "POST", uri: "/v1/membership").status == 405)
+        #expect(await router.respond(method: "GET", uri: "/v1/membership?epoch=4").status == 400)
+    }
+
+    @Test func membershipIsUnavailableWithoutAQuorumView() async throws {
+        let router = APIRouter(provider: MinimalProvider(), version: "9.9.9")
+        let response = await router.respond(method: "GET", uri: "/v1/membership")
+        #expect(response.status == 503)
+        #expect(try decodeError(response).error.code == .unavailable)
     }
 }

@@ -150,7 +150,7 @@ public struct GatewaySelector: Sendable {
     ///   - timeToFirstByte: time to the first byte, if any arrived.
     ///   - failure: why it failed; `nil` on success.
     ///   - bytes: bytes received.
-    ///   - now: when the probe started.
+    ///   - now: when the probe was taken (the daemon passes the time it finished).
     public mutating func makeObservation(
         of gateway: GatewayID, contentLatency: Duration?, timeToFirstByte: Duration? = nil,
         failure: ProbeFailure? = nil, bytes: Int = 0, now: Instant

@@ -14,9 +14,14 @@ public enum ProbeFailure: Hashable, Sendable, CustomStringConvertible {
     case shortBody
     /// The proxy refused to forward the request (access denied, 403/407 from the proxy itself).
     case proxyRefused
+    /// The answer was not HTTP at all (garbage from the proxy, or a proxy that is something else).
+    case badResponse
+    /// A failure kind this version does not know, by its wire label: a newer node's. It still
+    /// counts as a failed probe.
+    case other(String)
 
     /// A stable lowercase label: `timeout`, `connect_failed`, `http_status`, `short_body`,
-    /// `proxy_refused`.
+    /// `proxy_refused`, `bad_response`, or `other`.
     public var label: String {
         switch self {
         case .timeout: "timeout"
@@ -24,6 +29,38 @@ public enum ProbeFailure: Hashable, Sendable, CustomStringConvertible {
         case .httpStatus: "http_status"
         case .shortBody: "short_body"
         case .proxyRefused: "proxy_refused"
+        case .badResponse: "bad_response"
+        case .other: "other"
+        }
+    }
+
+    /// The form on the wire (`GatewayObservation.failure`): the label, with the status for
+    /// ``httpStatus(_:)`` (`http_status:502`) and the original text for ``other(_:)``.
+    public var wireLabel: String {
+        switch self {
+        case .httpStatus(let status): "http_status:\(status)"
+        case .other(let text): text
+        default: label
+        }
+    }
+
+    /// Reads a wire label; `nil` for the empty string (no failure). An unknown label becomes
+    /// ``other(_:)``, so a failure kind added by a newer version still counts as a failure.
+    public init?(wireLabel text: String) {
+        switch text {
+        case "": return nil
+        case "timeout": self = .timeout
+        case "connect_failed": self = .connectFailed
+        case "short_body": self = .shortBody
+        case "proxy_refused": self = .proxyRefused
+        case "bad_response": self = .badResponse
+        default:
+            if text.hasPrefix("http_status:"), let status = Int(text.dropFirst("http_status:".count)),
+               (100...999).contains(status) {
+                self = .httpStatus(status)
+            } else {
+                self = .other(text)
+            }
         }
     }
 
@@ -34,6 +71,8 @@ public enum ProbeFailure: Hashable, Sendable, CustomStringConvertible {
         case .httpStatus(let status): "HTTP status \(status)"
         case .shortBody: "the body was cut short"
         case .proxyRefused: "the proxy refused the request"
+        case .badResponse: "the answer was not HTTP"
+        case .other(let text): "failed (\(text))"
         }
     }
 }
@@ -60,7 +99,8 @@ public struct Observation: Hashable, Sendable, CustomStringConvertible {
     /// The observer's hop count to the gateway when it measured, if known; lets another node
     /// adjust the latency for its own distance (``SelectorSettings/latencyPerHop``).
     public var hops: Int?
-    /// When the probe started, on the observer's clock.
+    /// When the probe was taken, on the observer's clock (the daemon records when it finished,
+    /// the wire's `taken_at_ms`; the two differ by at most the probe timeout).
     public var takenAt: Instant
     /// The observer's sequence number: a newer observation of the same gateway by the same
     /// observer has a larger one, so replays and reordered copies are recognised.

@@ -3,22 +3,49 @@ import OverlayAPI
 
 /// The local API's routing and answers, without any networking.
 ///
-/// ``APIServer`` hands it a method and a request target and writes back the ``APIResponse``
-/// it returns; tests call it directly. All decisions about paths, methods, query parameters,
-/// filtering, status codes and error bodies live here, in one sorted route table (``routes``).
+/// ``APIServer`` hands it a method, a request target and the caller's credentials and writes back
+/// the ``APIResponse`` it returns; tests call it directly. All decisions about paths, methods,
+/// permissions, query parameters, filtering, status codes and error bodies live here, in one
+/// sorted route table (``routes``).
 public struct APIRouter: Sendable {
-    /// The route table, sorted by path. Every route answers `GET` only in schema 1.
+    /// The route table, sorted by path. Every route but `POST /v1/selection/refresh` reads.
     public static let routes: [APIRoute] = [
         APIRoute(
             path: "/metrics", method: "GET", queryParameters: [],
             summary: "the node's metrics in the Prometheus text format"
         ) { _ in .metrics },
         APIRoute(
+            path: "/v1/events", method: "GET", queryParameters: [],
+            summary: "membership, selection, view and quorum changes as they happen (NDJSON stream)"
+        ) { _ in .events },
+        APIRoute(
+            path: "/v1/gateways", method: "GET", queryParameters: [],
+            summary: "every known gateway with the cloud's estimate of it"
+        ) { _ in .gateways },
+        APIRoute(
+            path: "/v1/membership", method: "GET", queryParameters: [],
+            summary: "the quorum view: epoch, members, quorum and pending proposals"
+        ) { _ in .membership },
+        APIRoute(
+            path: "/v1/observations", method: "GET", queryParameters: ["gateway", "observer"],
+            summary: "the fresh gateway measurements this node holds, optionally filtered"
+        ) { query throws(APIRejection) in
+            .observations(try ObservationFilter.parse(gateway: query["gateway"] ?? [], observer: query["observer"] ?? []))
+        },
+        APIRoute(
             path: "/v1/peers", method: "GET", queryParameters: ["name", "state"],
             summary: "every member of the view, this node included, optionally filtered"
         ) { query throws(APIRejection) in
             .peers(try PeerFilter.parse(state: query["state"] ?? [], name: query["name"] ?? []))
         },
+        APIRoute(
+            path: "/v1/selection", method: "GET", queryParameters: [],
+            summary: "the gateway this node uses, why, and the last round's candidates"
+        ) { _ in .selection },
+        APIRoute(
+            path: "/v1/selection/refresh", method: "POST", queryParameters: [], access: .write,
+            summary: "start a selection round now (write)"
+        ) { _ in .refreshSelection },
         APIRoute(
             path: "/v1/status", method: "GET", queryParameters: [],
             summary: "this node's identity and a summary of its membership view"
@@ -27,26 +54,32 @@ public struct APIRouter: Sendable {
 
     /// The daemon's version string, sent in every body and in the ``APISchema/versionHeader`` header.
     public let version: String
+    /// Who may call write routes.
+    public let writePolicy: APIWritePolicy
     private let provider: any LocalAPIProvider
 
     /// Creates a router.
     ///
     /// - Parameters:
-    ///   - provider: where the answers come from.
+    ///   - provider: where the answers come from; the gateway routes need it to be a
+    ///     ``GatewayAPIProvider`` too, and answer `503 unavailable` otherwise.
     ///   - version: the daemon's version string.
-    public init(provider: any LocalAPIProvider, version: String) {
+    ///   - writePolicy: who may call write routes; default root and the daemon's own user.
+    public init(provider: any LocalAPIProvider, version: String, writePolicy: APIWritePolicy = APIWritePolicy()) {
         self.provider = provider
         self.version = version
+        self.writePolicy = writePolicy
     }
 
     /// Works out what a request asks for, without answering it.
     ///
     /// - Parameters:
-    ///   - method: the HTTP method (`GET`).
+    ///   - method: the HTTP method (`GET`, `POST`).
     ///   - uri: the request target, for example `/v1/peers?state=alive,suspect&name=gw-*`.
     /// - Returns: the endpoint and its parsed parameters, or the rejection to send: 404 for an
     ///   unknown path, 405 for a known path with another method, 400 for a malformed query, an
-    ///   unknown parameter or a bad filter value.
+    ///   unknown parameter or a bad filter value. Permissions are checked by
+    ///   ``respond(method:uri:caller:)``, which knows the caller.
     public static func resolve(method: String, uri: String) -> Result<APIEndpoint, APIRejection> {
         do throws(APIRejection) {
             let target = try APIRequestTarget(parsing: uri)
@@ -74,25 +107,118 @@ public struct APIRouter: Sendable {
     /// - Parameters:
     ///   - method: the HTTP method.
     ///   - uri: the request target (path and query).
+    ///   - caller: who sent it (the socket's peer credentials); an ``APICaller/unidentified``
+    ///     caller may read but not write.
     /// - Returns: the response to write: JSON with `Content-Type: application/json` for every
-    ///   route but `/metrics`, and the ``APISchema/versionHeader`` header on every response.
-    public func respond(method: String, uri: String) async -> APIResponse {
+    ///   route but `/metrics` and `/v1/events` (an ``APIResponse/stream`` of NDJSON lines), and
+    ///   the ``APISchema/versionHeader`` header on every response.
+    public func respond(method: String, uri: String, caller: APICaller = .unidentified) async -> APIResponse {
+        let endpoint: APIEndpoint
         switch Self.resolve(method: method, uri: uri) {
         case .failure(let rejection):
             return errorResponse(rejection)
-        case .success(.status):
+        case .success(let resolved):
+            endpoint = resolved
+        }
+        if endpoint.access == .write, !writePolicy.allowsWrite(by: caller) {
+            return errorResponse(.forbidden(caller: caller, path: Self.path(of: endpoint)))
+        }
+        switch endpoint {
+        case .status:
             var status = await provider.status()
             status.schema = APISchema.version
             status.version = version
             return json(status)
-        case .success(.peers(let filter)):
+        case .peers(let filter):
             let peers = await provider.peers()
                 .filter(filter.matches)
                 .sorted { ($0.isLocal ? 0 : 1, $0.name, $0.id) < ($1.isLocal ? 0 : 1, $1.name, $1.id) }
             return json(PeersResponse(version: version, peers: peers))
-        case .success(.metrics):
+        case .metrics:
             let text = await provider.metricsText()
             return APIResponse(status: 200, headers: headers(contentType: APISchema.metricsContentType), body: Data(text.utf8))
+        case .membership:
+            guard let membershipProvider = provider as? any MembershipAPIProvider else {
+                return errorResponse(.unavailable(path: Self.path(of: endpoint)))
+            }
+            var membership = await membershipProvider.membershipView()
+            membership.schema = APISchema.version
+            membership.version = version
+            return json(membership)
+        case .events, .gateways, .observations, .selection, .refreshSelection:
+            guard let gatewayProvider = provider as? any GatewayAPIProvider else {
+                return errorResponse(.unavailable(path: Self.path(of: endpoint)))
+            }
+            return await respond(to: endpoint, from: gatewayProvider)
+        }
+    }
+
+    /// Answers the routes of ``GatewayAPIProvider``.
+    private func respond(to endpoint: APIEndpoint, from provider: any GatewayAPIProvider) async -> APIResponse {
+        switch endpoint {
+        case .gateways:
+            let gateways = await provider.gateways().sorted { ($0.id, $0.proxy) < ($1.id, $1.proxy) }
+            return json(GatewaysResponse(version: version, gateways: gateways))
+        case .observations(let filter):
+            let observations = await provider.observations()
+                .filter(filter.matches)
+                .sorted { ($0.gateway, $0.observer, $0.sequence) < ($1.gateway, $1.observer, $1.sequence) }
+            return json(ObservationsResponse(version: version, observations: observations))
+        case .selection:
+            var selection = await provider.selection()
+            selection.schema = APISchema.version
+            selection.version = version
+            return json(selection)
+        case .refreshSelection:
+            var refresh = await provider.refreshSelection()
+            refresh.schema = APISchema.version
+            refresh.version = version
+            return json(refresh, status: 202)
+        case .events:
+            let lines = Self.lines(of: await provider.events())
+            return APIResponse(
+                status: 200, headers: headers(contentType: APISchema.eventStreamContentType), body: Data(),
+                stream: APIBodyStream(lines))
+        case .status, .peers, .metrics, .membership:
+            return errorResponse(APIRejection(status: 500, code: .internal, message: "the route \(Self.path(of: endpoint)) was sent to the gateway provider"))
+        }
+    }
+
+    /// Turns a stream of events into the lines of the NDJSON stream: compact JSON with sorted
+    /// keys, the router's schema version, and a final `\n` each.
+    ///
+    /// Cancelling the iteration of the returned stream (the client went away, the server stopped)
+    /// cancels the iteration of `records`, which ends the provider's subscription.
+    /// - Parameter records: the provider's events.
+    /// - Returns: one element per record, in order.
+    static func lines(of records: AsyncStream<EventRecord>) -> AsyncStream<Data> {
+        let (lines, continuation) = AsyncStream<Data>.makeStream(bufferingPolicy: .bufferingNewest(APIBodyStream.bufferLimit))
+        let task = Task {
+            let encoder = APISchema.makeLineEncoder()
+            for await var record in records {
+                record.schema = APISchema.version
+                guard var line = try? encoder.encode(record) else { continue }
+                line.append(0x0A)
+                continuation.yield(line)
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return lines
+    }
+
+    /// The path of a resolved endpoint, for messages.
+    private static func path(of endpoint: APIEndpoint) -> String {
+        switch endpoint {
+        case .events: "/v1/events"
+        case .gateways: "/v1/gateways"
+        case .membership: "/v1/membership"
+        case .metrics: "/metrics"
+        case .observations: "/v1/observations"
+        case .peers: "/v1/peers"
+        case .refreshSelection: "/v1/selection/refresh"
+        case .selection: "/v1/selection"
+        case .status: "/v1/status"
         }
     }
 
@@ -134,58 +260,121 @@ public struct APIRoute: Sendable {
     public let method: String
     /// The query parameters it accepts; any other is a 400.
     public let queryParameters: [String]
+    /// Whether it only reads or also changes the node (and so needs ``APIWritePolicy``'s consent).
+    public let access: APIAccess
     /// What it returns, for the 404 message and the docs.
     public let summary: String
     /// Builds the endpoint from the query parameters (each name with all its values).
     let endpoint: @Sendable ([String: [String]]) throws(APIRejection) -> APIEndpoint
 
     init(
-        path: String, method: String, queryParameters: [String], summary: String,
+        path: String, method: String, queryParameters: [String], access: APIAccess = .read, summary: String,
         endpoint: @escaping @Sendable ([String: [String]]) throws(APIRejection) -> APIEndpoint
     ) {
         self.path = path
         self.method = method
         self.queryParameters = queryParameters
+        self.access = access
         self.summary = summary
         self.endpoint = endpoint
     }
+}
+
+/// What a route may do to the node.
+public enum APIAccess: Sendable, Equatable {
+    /// It only reads: whoever can connect to the socket may call it.
+    case read
+    /// It changes the node: only callers ``APIWritePolicy`` allows (403 `forbidden` otherwise).
+    case write
 }
 
 /// What a request resolved to, with its parameters parsed.
 public enum APIEndpoint: Sendable, Equatable {
     /// `GET /metrics`.
     case metrics
+    /// `GET /v1/events`: the event stream.
+    case events
+    /// `GET /v1/gateways`.
+    case gateways
+    /// `GET /v1/membership`: the quorum view.
+    case membership
+    /// `GET /v1/observations` with its filters.
+    case observations(ObservationFilter)
     /// `GET /v1/peers` with its filters.
     case peers(PeerFilter)
+    /// `GET /v1/selection`.
+    case selection
+    /// `POST /v1/selection/refresh`: a write.
+    case refreshSelection
     /// `GET /v1/status`.
     case status
+
+    /// Whether the endpoint reads or writes.
+    public var access: APIAccess {
+        self == .refreshSelection ? .write : .read
+    }
 }
 
 /// A response of the local API, ready to be written to a connection.
 ///
-/// The server adds only the framing headers (`Content-Length`, `Connection`).
+/// Either a full body (``body``; the server adds `Content-Length`) or a stream (``stream`` set,
+/// ``body`` empty; the server sends `Transfer-Encoding: chunked`, one chunk per element, flushed
+/// as each arrives, until the stream finishes, the client goes away or the server stops). The
+/// server adds only the framing headers (`Content-Length` or `Transfer-Encoding`, `Connection`).
 public struct APIResponse: Sendable, Equatable {
     /// The HTTP status code.
     public var status: Int
     /// The headers, including `Content-Type` and ``APISchema/versionHeader``.
     public var headers: [String: String]
-    /// The body bytes.
+    /// The body bytes of a full response; empty for a stream.
     public var body: Data
+    /// The body of a streamed response, or `nil` for a full one.
+    public var stream: APIBodyStream?
 
     /// Creates a response.
     ///
     /// - Parameters:
     ///   - status: the HTTP status code.
     ///   - headers: the headers.
-    ///   - body: the body bytes.
-    public init(status: Int, headers: [String: String], body: Data) {
+    ///   - body: the body bytes (empty for a stream).
+    ///   - stream: the body as a stream, or `nil` for a full response.
+    public init(status: Int, headers: [String: String], body: Data, stream: APIBodyStream? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.stream = stream
     }
 
     /// The `Content-Type` header.
     public var contentType: String? { headers["Content-Type"] }
+}
+
+/// The body of a streamed response: chunks written as they come.
+///
+/// Two values are equal when they wrap the same stream. Iterate ``chunks`` once: an
+/// `AsyncStream` has a single consumer.
+public struct APIBodyStream: Sendable, Equatable {
+    /// How many chunks wait for a slow client before the oldest are dropped.
+    public static let bufferLimit = 1024
+
+    /// The chunks, in order; the response ends when the stream finishes.
+    public let chunks: AsyncStream<Data>
+    private let identity: Identity
+
+    private final class Identity: Sendable {}
+
+    /// Wraps a stream of chunks.
+    ///
+    /// - Parameter chunks: the body, one chunk per element.
+    public init(_ chunks: AsyncStream<Data>) {
+        self.chunks = chunks
+        self.identity = Identity()
+    }
+
+    /// Whether both wrap the same stream.
+    public static func == (lhs: APIBodyStream, rhs: APIBodyStream) -> Bool {
+        lhs.identity === rhs.identity
+    }
 }
 
 /// Why a request is refused: an HTTP status, a stable code and one sentence.
@@ -230,6 +419,19 @@ public struct APIRejection: Error, Sendable, Equatable {
         APIRejection(
             status: 405, code: .methodNotAllowed,
             message: "\(path) does not accept \(method); use \(allowed)", allow: allowed)
+    }
+
+    static func forbidden(caller: APICaller, path: String) -> APIRejection {
+        let who = caller.uid.map { "user \($0)" } ?? "a caller whose credentials cannot be read"
+        return APIRejection(
+            status: 403, code: .forbidden,
+            message: "\(path) changes the node and \(who) may not write; run it as root or as the user overlayd runs as")
+    }
+
+    static func unavailable(path: String) -> APIRejection {
+        APIRejection(
+            status: 503, code: .unavailable,
+            message: "\(path) is not available in this build of overlayd; upgrade it")
     }
 
     static func unknownParameter(_ name: String, route: APIRoute) -> APIRejection {

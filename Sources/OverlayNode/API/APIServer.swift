@@ -19,8 +19,10 @@ import Darwin
 /// socket file left by a crash, sets the socket's mode (who may connect), and removes the file on
 /// ``stop()``.
 ///
-/// Access control is the socket file's mode and ownership: with the default `0o660` the daemon's
-/// user and group may read, nobody else may connect. Every route of schema 1 only reads.
+/// Access control: who may connect, and so read, is the socket file's mode and ownership (with
+/// the default `0o660` the daemon's user and group, nobody else). Who may also call write routes
+/// (`POST /v1/selection/refresh`) is decided per connection from the socket's peer credentials
+/// by ``APIWritePolicy``: root and the daemon's own user.
 public actor APIServer {
     /// The socket's path.
     public nonisolated let socketPath: String
@@ -29,8 +31,11 @@ public actor APIServer {
     /// The default socket mode, `0o660`: the daemon's user and group may connect (and so read
     /// the API); others may not.
     public static let defaultSocketMode: mode_t = 0o660
-    /// How long a connection may stay silent before the server closes it.
+    /// How long a connection may stay silent before the server closes it, by default. A
+    /// connection following the event stream is exempt: its client has nothing to say.
     public static let idleTimeout: TimeAmount = .seconds(30)
+    /// How long a connection of this server may stay silent before it is closed.
+    public nonisolated let idleTimeout: TimeAmount
 
     private let router: APIRouter
     private let group: any EventLoopGroup
@@ -51,14 +56,18 @@ public actor APIServer {
     ///   - socketMode: the socket file's mode; default ``defaultSocketMode`` (`0o660`).
     ///   - provider: where the answers come from.
     ///   - version: the daemon's version string, sent with every response.
+    ///   - writePolicy: who may call write routes; default root and the daemon's own user.
+    ///   - idleTimeout: how long a connection may stay silent; default ``idleTimeout`` (30 s).
     ///   - group: the event loops to run on; default the process-wide singleton.
     public init(
         socketPath: String, socketMode: mode_t = APIServer.defaultSocketMode, provider: any LocalAPIProvider,
-        version: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        version: String, writePolicy: APIWritePolicy = APIWritePolicy(), idleTimeout: TimeAmount = APIServer.idleTimeout,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.socketPath = socketPath
         self.socketMode = socketMode
-        self.router = APIRouter(provider: provider, version: version)
+        self.idleTimeout = idleTimeout
+        self.router = APIRouter(provider: provider, version: version, writePolicy: writePolicy)
         self.group = group
     }
 
@@ -94,7 +103,8 @@ public actor APIServer {
     /// Stops listening, closes the open connections, and removes the socket file (unless another
     /// process has replaced it meanwhile).
     ///
-    /// A request being answered at that moment gets no response. Calling it again does nothing.
+    /// An event stream being followed ends with its terminating chunk, then its connection
+    /// closes. A request being answered at that moment gets no response. Calling it again does nothing.
     public func stop() async {
         guard case .running(let channel, let inode) = state else {
             if case .idle = state { state = .stopped }
@@ -118,13 +128,14 @@ public actor APIServer {
     private func bind() async throws -> any Channel {
         let router = self.router
         let connections = self.connections
+        let idleTimeout = self.idleTimeout
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 128)
             .childChannelInitializer { channel in
                 connections.add(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: APIServer.idleTimeout))
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
                     try pipeline.addHandler(APIHTTPHandler(router: router))
                 }
@@ -199,9 +210,13 @@ private final class ConnectionRegistry: Sendable {
         }
     }
 
-    /// Closes every open connection.
+    /// Closes every open connection, first letting a streamed response end cleanly
+    /// (``APIServerStopping``).
     func closeAll() async {
         let open = channels.withLockedValue { Array($0.values) }
+        for channel in open {
+            channel.pipeline.fireUserInboundEventTriggered(APIServerStopping())
+        }
         for channel in open {
             try? await channel.close()
         }

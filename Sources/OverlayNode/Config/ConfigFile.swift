@@ -137,6 +137,8 @@ public enum ConfigFile {
             config.logFormat = try ConfigCheck.logFormat(text, ConfigKeys.logFormat, origin)
         }
 
+        try GatewayConfigReader.read(tables, origin, into: &config)
+
         try ConfigCheck.membershipTimings(config, origin)
         return config
     }
@@ -186,7 +188,8 @@ public enum ConfigFile {
         lines.append("sender_burst = \(tomlNumber(c.senderBurst))")
         lines.append("")
 
-        lines += ["[log]", "level = \(tomlString(c.logLevel.rawValue))", "format = \(tomlString(c.logFormat.rawValue))"]
+        lines += ["[log]", "level = \(tomlString(c.logLevel.rawValue))", "format = \(tomlString(c.logFormat.rawValue))", ""]
+        lines += GatewayConfigReader.render(c)
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -424,7 +427,7 @@ struct ConfigKey: Sendable, Hashable {
 
 /// Every key the config file accepts.
 enum ConfigKeys {
-    static let tables = ["node", "network", "api", "membership", "security", "log"]
+    static let tables = ["node", "network", "api", "membership", "security", "log", "gateways", "gateway"]
 
     static let name = ConfigKey("node", "name", example: "\"node-1\"", flag: "--name")
     static let stateDir = ConfigKey("node", "state_dir", example: "\"/var/lib/overlayd\"", flag: "--state-dir")
@@ -445,6 +448,7 @@ enum ConfigKeys {
         [name, stateDir, bind, advertise, seeds, keyring, socket, socketMode, preset]
         + MembershipField.all.map(\.key)
         + [clockSkew, senderRate, senderBurst, logLevel, logFormat]
+        + GatewayConfigKeys.all
 }
 
 /// A `[membership]` key and the ``MembershipSettings`` field it replaces.

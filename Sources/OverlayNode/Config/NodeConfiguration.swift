@@ -124,6 +124,16 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// collectors. (``LogFormat`` is the type ``StructuredLogHandler`` takes.)
     public var logFormat: LogFormat = .text
 
+    // MARK: [gateways] and [gateway]
+
+    /// `[gateways]`: the gateways this node may use, the HTTP probe, the strategy, the
+    /// preferences and the hop source (``GatewaysConfiguration``). Default: no declared
+    /// gateway (the node uses announced ones), collaborative RIMO, the `standard` preset.
+    public var gateways = GatewaysConfiguration()
+
+    /// `[gateway]`: the gateway this node runs and announces, if any. Default none.
+    public var localGateway: LocalGatewayConfiguration? = nil
+
     // MARK: Provenance
 
     /// The config file these settings were read from, or `nil` when none was read. Error

@@ -25,6 +25,12 @@ public final class NodeMetrics: Sendable {
     let localHealth: CoreMetrics.Gauge
     let incarnation: CoreMetrics.Gauge
     let queuedItems: CoreMetrics.Gauge
+    /// Gateway selection: probes, rounds, shared estimates, received gateway items.
+    let gateway: GatewayMetrics
+    let viewEpoch: CoreMetrics.Gauge
+    let viewSize: CoreMetrics.Gauge
+    let hasQuorum: CoreMetrics.Gauge
+    let reachable: CoreMetrics.Gauge
 
     /// Creates every metric, so that all of them (every reject reason included) appear from the start.
     public init() {
@@ -50,6 +56,11 @@ public final class NodeMetrics: Sendable {
         localHealth = CoreMetrics.Gauge(label: "overlayd_local_health_score", factory: factory)
         incarnation = CoreMetrics.Gauge(label: "overlayd_incarnation", factory: factory)
         queuedItems = CoreMetrics.Gauge(label: "overlayd_dissemination_queue_items", factory: factory)
+        gateway = GatewayMetrics(factory: factory)
+        viewEpoch = CoreMetrics.Gauge(label: "overlayd_view_epoch", factory: factory)
+        viewSize = CoreMetrics.Gauge(label: "overlayd_view_members", factory: factory)
+        hasQuorum = CoreMetrics.Gauge(label: "overlayd_quorum", factory: factory)
+        reachable = CoreMetrics.Gauge(label: "overlayd_view_reachable", factory: factory)
     }
 
     /// The Prometheus text exposition of every metric.

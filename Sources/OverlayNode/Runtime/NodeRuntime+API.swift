@@ -17,7 +17,13 @@ extension NodeRuntime: LocalAPIProvider {
                 alive: 1 + members.count { $0.state == .alive }, suspect: members.count { $0.state == .suspect },
                 failed: members.count { $0.state == .failed }, left: members.count { $0.state == .left }),
             localHealth: membership.localHealthScore,
-            protocolPeriodMs: Int(membership.settings.probeInterval.milliseconds))
+            protocolPeriodMs: Int(membership.settings.probeInterval.milliseconds),
+            view: agent.quorumView?.view.map { view in
+                let status = agent.quorumStatus
+                return ViewSummary(
+                    epoch: view.epoch, size: view.members.count, reachable: status.reachable,
+                    quorum: status.hasQuorum, isMember: status.isMember)
+            })
     }
 
     /// `GET /v1/peers`: every member, this node first, then by name.
@@ -43,4 +49,35 @@ extension NodeRuntime: LocalAPIProvider {
 
     /// `GET /metrics`: the Prometheus text exposition.
     public func metricsText() async -> String { metrics.render() }
+}
+
+extension NodeRuntime: MembershipAPIProvider {
+    /// `GET /v1/membership`: the quorum view, quorum, and pending proposals.
+    public func membershipView() async -> MembershipResponse {
+        let status = agent.quorumStatus
+        let members = agent.membership.members
+        guard let quorumView = agent.quorumView, let view = quorumView.view else {
+            return MembershipResponse(
+                version: version, epoch: nil, lineage: nil, members: [], quorum: false, reachable: 0, viewSize: 0,
+                majority: 0, isMember: false, round: 0, proposals: [])
+        }
+        let infos = view.members.map { id -> ViewMemberInfo in
+            if id == localID {
+                return ViewMemberInfo(id: id.hex, name: agent.membership.localName, state: MemberState.alive.rawValue, reachable: true)
+            }
+            let member = members[id]
+            return ViewMemberInfo(
+                id: id.hex, name: member?.name, state: member?.state.rawValue,
+                reachable: member.map { $0.state == .alive || $0.state == .suspect } ?? false)
+        }
+        let proposals = quorumView.pendingProposals.map {
+            ProposalInfo(
+                round: $0.round, add: $0.change.add.map(\.hex), remove: $0.change.remove.map(\.hex),
+                endorsements: $0.voters.map(\.hex), needed: view.majority)
+        }
+        return MembershipResponse(
+            version: version, epoch: view.epoch, lineage: view.lineage.map { String(format: "%02x", $0) }.joined(),
+            members: infos, quorum: status.hasQuorum, reachable: status.reachable, viewSize: view.members.count,
+            majority: view.majority, isMember: status.isMember, round: quorumView.round, proposals: proposals)
+    }
 }

@@ -22,13 +22,16 @@ public actor NodeRuntime {
     var agent: Agent
     private let options: RuntimeOptions
     private let transport: UDPTransport
-    private let logger: Logger
+    let logger: Logger
     let startedAt = ContinuousClock.now
     private var timer: Task<Void, Never>?
     private var armed: Instant?
     private var receiver: Task<Void, Never>?
     private var lastSnapshot: PeerSnapshot?
     private var listeners: [UUID: AsyncStream<MemberChange>.Continuation] = [:]
+    private var viewListeners: [UUID: AsyncStream<ViewUpdate>.Continuation] = [:]
+    /// Gateway selection: prober, hop source, probes in flight, event subscribers.
+    var gatewayShell: GatewayShellState
 
     /// Loads the identity, keyring and snapshot, binds the UDP socket and prepares the agent.
     ///
@@ -50,9 +53,13 @@ public actor NodeRuntime {
         let session = max(UInt64(max(0, now.milliseconds)), (snapshot?.session ?? 0) + 1)
         let incarnation = (snapshot?.incarnation ?? 0) + 1
         let joinTargets = options.seeds.map { Destination(id: nil, endpoint: $0) } + (snapshot?.joinTargets ?? [])
+        // A node with no seeds but itself founds a new cloud; the others learn the view from it.
+        let founds = options.seeds.allSatisfy { $0 == settings.endpoint }
         self.agent = Agent(
             settings: settings, signer: signer, verifier: SodiumVerifier(), keyring: keyring,
-            session: session, incarnation: incarnation, joinTargets: joinTargets, seed: SecureRandom.uint64(), now: now)
+            session: session, incarnation: incarnation, joinTargets: joinTargets, seed: SecureRandom.uint64(), now: now,
+            restoredView: snapshot?.view, bootstrapView: founds, gateways: options.gateways?.settings)
+        self.gatewayShell = GatewayShellState(options: options.gateways, group: group)
         self.version = options.version
         self.localID = signer.nodeID
         self.options = options
@@ -78,6 +85,7 @@ public actor NodeRuntime {
                 await self?.receive(datagram)
             }
         }
+        startGateways()
         rearm()
     }
 
@@ -95,9 +103,12 @@ public actor NodeRuntime {
         timer?.cancel()
         timer = nil
         receiver?.cancel()
+        stopGateways()
         await transport.close()
         for continuation in listeners.values { continuation.finish() }
         listeners.removeAll()
+        for continuation in viewListeners.values { continuation.finish() }
+        viewListeners.removeAll()
     }
 
     /// Re-reads the keyring file (SIGHUP). On error the old keyring stays in force.
@@ -122,6 +133,25 @@ public actor NodeRuntime {
 
     private func removeListener(_ id: UUID) { listeners[id] = nil }
 
+    /// A change of the quorum view or of this node's quorum, for the API's event stream.
+    public enum ViewUpdate: Sendable {
+        /// A view was committed or adopted.
+        case view(CommittedView)
+        /// The quorum status changed.
+        case quorum(QuorumStatus)
+    }
+
+    /// A stream of view and quorum changes, for the API's event stream.
+    public func viewUpdates() -> AsyncStream<ViewUpdate> {
+        let (stream, continuation) = AsyncStream<ViewUpdate>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        let id = UUID()
+        viewListeners[id] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.removeViewListener(id) } }
+        return stream
+    }
+
+    private func removeViewListener(_ id: UUID) { viewListeners[id] = nil }
+
     // MARK: Inputs
 
     private func receive(_ datagram: ReceivedDatagram) {
@@ -136,7 +166,7 @@ public actor NodeRuntime {
     }
 
     /// Keeps exactly one timer task, armed for the agent's next wake-up.
-    private func rearm() {
+    func rearm() {
         guard let wake = agent.nextWakeup else { return }
         if let armed, armed <= wake, timer != nil { return }
         timer?.cancel()
@@ -151,7 +181,7 @@ public actor NodeRuntime {
 
     // MARK: Directives
 
-    private func perform(_ directives: [AgentDirective]) {
+    func perform(_ directives: [AgentDirective]) {
         for directive in directives {
             switch directive {
             case .transmit(let bytes, let endpoint):
@@ -169,6 +199,14 @@ public actor NodeRuntime {
             case .rejected(let reason):
                 metrics.rejected[reason]?.increment()
                 logger.debug("datagram rejected", metadata: ["reason": "\(reason.rawValue)"])
+            case .viewChanged(let view, let previous):
+                logViewChange(view, previous: previous)
+                for continuation in viewListeners.values { continuation.yield(.view(view)) }
+            case .quorumChanged(let status):
+                logQuorum(status)
+                for continuation in viewListeners.values { continuation.yield(.quorum(status)) }
+            case .gateway(let directive):
+                handleGateway(directive)
             }
         }
         let counters = agent.counters
@@ -187,6 +225,7 @@ public actor NodeRuntime {
         metrics.localHealth.record(agent.membership.localHealthScore)
         metrics.incarnation.record(Double(agent.membership.incarnation))
         metrics.queuedItems.record(agent.queuedItems)
+        if let counters = agent.gateways?.counters { metrics.gateway.recordItems(counters.items) }
     }
 
     private func log(_ change: MemberChange) {
@@ -200,6 +239,30 @@ public actor NodeRuntime {
         case .alive? where change.from == nil: logger.info("member joined", metadata: metadata)
         default: logger.info("member state changed", metadata: metadata)
         }
+    }
+
+    private func logViewChange(_ view: CommittedView, previous: CommittedView?) {
+        let before = Set(previous?.members ?? [])
+        let after = Set(view.members)
+        logger.notice("view committed", metadata: [
+            "epoch": "\(view.epoch)", "members": "\(view.members.count)",
+            "added": "\(after.subtracting(before).sorted().map(\.shortForm).joined(separator: ","))",
+            "removed": "\(before.subtracting(after).sorted().map(\.shortForm).joined(separator: ","))",
+            "member": "\(view.contains(localID))",
+        ])
+        metrics.viewEpoch.record(Double(view.epoch))
+        metrics.viewSize.record(view.members.count)
+    }
+
+    private func logQuorum(_ status: QuorumStatus) {
+        let metadata: Logger.Metadata = ["reachable": "\(status.reachable)", "view_size": "\(status.viewSize)", "member": "\(status.isMember)"]
+        if status.hasQuorum {
+            logger.info("quorum", metadata: metadata)
+        } else {
+            logger.warning("no quorum: this side of the network is not a majority of the view", metadata: metadata)
+        }
+        metrics.hasQuorum.record(status.hasQuorum ? 1 : 0)
+        metrics.reachable.record(status.reachable)
     }
 
     private func persist(_ snapshot: PeerSnapshot) {

@@ -14,6 +14,9 @@ public struct RuntimeOptions: Sendable {
     public var seeds: [PeerEndpoint]
     /// The daemon's version string, reported by the API.
     public var version: String
+    /// Gateway selection (`[gateways]`, `[gateway]`); `nil` turns it off (gateway items are
+    /// then only relayed).
+    public var gateways: GatewayRuntimeOptions? = nil
 
     /// Creates options.
     public init(agent: AgentSettings, bind: PeerEndpoint, stateDirectory: StateDirectory, keyringPath: String, seeds: [PeerEndpoint], version: String) {

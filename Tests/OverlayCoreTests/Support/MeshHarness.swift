@@ -101,6 +101,8 @@ struct MeshHarness {
     private(set) var transmissions: [Transmission] = []
     private(set) var changes: [ObservedChange] = []
     private(set) var rejections: [(node: Int, reason: RejectReason)] = []
+    /// Every view committed or adopted, by whom and when.
+    private(set) var views: [(time: Instant, observer: Int, view: CommittedView)] = []
     /// FNV-1a over every transmitted datagram (sender index, endpoint, bytes), in order.
     private(set) var digest: UInt64 = 0xCBF2_9CE4_8422_2325
 
@@ -125,12 +127,13 @@ struct MeshHarness {
 
     static func makeAgent(
         index: Int, signer: FakeSigner, keyring: Keyring, settings: MembershipSettings, incarnation: UInt64,
-        session: UInt64, joinTargets: [Destination], seed: UInt64, now: Instant
+        session: UInt64, joinTargets: [Destination], seed: UInt64, now: Instant, restoredView: PeerSnapshot.ViewState? = nil
     ) -> Agent {
         Agent(
             settings: AgentSettings(name: "node\(index)", endpoint: TestKeys.endpoint(index), membership: settings),
             signer: signer, verifier: FakeVerifier(), keyring: keyring, session: session, incarnation: incarnation,
-            joinTargets: joinTargets, seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &+ session, now: now)
+            joinTargets: joinTargets, seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &+ session, now: now,
+            restoredView: restoredView, bootstrapView: joinTargets.isEmpty)
     }
 
     // MARK: Actions
@@ -162,7 +165,7 @@ struct MeshHarness {
         nodes[index].agent = Self.makeAgent(
             index: index, signer: nodes[index].signer, keyring: keyring, settings: settings,
             incarnation: snapshot.incarnation + 1, session: max(snapshot.session + 1, UInt64(now.milliseconds)),
-            joinTargets: snapshot.joinTargets, seed: seed, now: now)
+            joinTargets: snapshot.joinTargets, seed: seed, now: now, restoredView: snapshot.view)
         nodes[index].crashed = false
         start(index)
     }
@@ -217,6 +220,12 @@ struct MeshHarness {
                 nodes[index].persisted = snapshot
             case .rejected(let reason):
                 rejections.append((index, reason))
+            case .viewChanged(let view, _):
+                views.append((time: now, observer: index, view: view))
+            case .quorumChanged:
+                break
+            default:
+                break
             }
         }
     }

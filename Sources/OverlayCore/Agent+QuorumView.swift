@@ -34,7 +34,9 @@ extension Agent {
     mutating func evaluateView(now: Instant) -> [AgentDirective] {
         guard quorumView != nil else { return [] }
         let observations = membership.sortedMembers.map {
-            MemberObservation(id: $0.id, state: $0.state, accusers: membership.accuserCount(of: $0.id), stateSince: $0.stateSince)
+            MemberObservation(
+                id: $0.id, state: $0.state, accusers: membership.accuserCount(of: $0.id), stateSince: $0.stateSince,
+                heardSinceStateChange: ($0.lastHeard ?? Instant(milliseconds: .min)) >= $0.stateSince)
         }
         return performView(quorumView!.evaluate(members: observations, now: now))
     }

@@ -136,13 +136,17 @@ public struct MemberObservation: Sendable, Equatable {
     public var accusers: Int
     /// Since when it has been in that state.
     public var stateSince: Instant
+    /// Whether this node has received a datagram from it directly since it entered that state:
+    /// first-hand evidence that it is reachable from here, not only that someone says so.
+    public var heardSinceStateChange: Bool
 
     /// Creates an observation.
-    public init(id: NodeID, state: MemberState, accusers: Int, stateSince: Instant) {
+    public init(id: NodeID, state: MemberState, accusers: Int, stateSince: Instant, heardSinceStateChange: Bool = true) {
         self.id = id
         self.state = state
         self.accusers = accusers
         self.stateSince = stateSince
+        self.heardSinceStateChange = heardSinceStateChange
     }
 }
 
@@ -292,9 +296,16 @@ public struct QuorumView: Sendable {
         return out
     }
 
+    /// Quorum is kept while a majority of the view is alive or suspect here, but gained only
+    /// with first-hand evidence: members alive and heard from directly since they became alive.
+    /// Otherwise, while a partition forms, a refutation relayed from the other side just before
+    /// the cut could make a minority node count a member it can no longer reach.
     private func computeStatus(_ members: [MemberObservation]) -> QuorumStatus {
         guard let view else { return .none }
-        let live = Set(members.filter { $0.state == .alive || $0.state == .suspect }.map(\.id))
+        let keeping = status.hasQuorum && status.viewSize == view.members.count
+        let live = Set(members.filter {
+            keeping ? ($0.state == .alive || $0.state == .suspect) : ($0.state == .alive && $0.heardSinceStateChange)
+        }.map(\.id))
         let isMember = view.contains(localID)
         let reachable = view.members.count { $0 == localID || live.contains($0) }
         return QuorumStatus(hasQuorum: isMember && reachable >= view.majority, reachable: reachable, viewSize: view.members.count, isMember: isMember)

@@ -87,7 +87,7 @@ struct PartitionTests {
         Thread.sleep(forTimeInterval: 3)
         for index in 0..<5 {
             let view = Self.membership(cloud, index)
-            #expect(view?.quorum == false)
+            #expect(view?.quorum == false, "node-\(index + 1): \(String(describing: view))\n\(cloud.logs())")
             #expect(view?.epoch == epoch, "node-\(index + 1) changed the view without quorum")
         }
     }

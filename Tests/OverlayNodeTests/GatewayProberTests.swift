@@ -24,7 +24,8 @@ import Glibc
         #expect(measurement.failure == .connectFailed || measurement.failure == .timeout, "\(measurement)")
         #expect(measurement.contentLatency == nil)
         #expect(measurement.detail?.isEmpty == false)
-        #expect(clock.now - start < .seconds(3))
+        // Bounded by the probe timeout (1 s) with room for a loaded machine: it must not hang.
+        #expect(clock.now - start < .seconds(30))
     }
 
     @Test func proxyThatRefusesTheTunnelIsProxyRefused() async throws {
@@ -52,7 +53,8 @@ import Glibc
         let start = clock.now
         let measurement = await Self.prober(timeout: .milliseconds(500)).probe(through: ProxyEndpoint(host: "127.0.0.1", port: proxy.port))
         #expect(measurement.failure == .timeout, "\(measurement)")
-        #expect(clock.now - start < .seconds(3))
+        // The proxy never answers: the probe must end by its timeout, not hang (room for load).
+        #expect(clock.now - start < .seconds(30))
     }
 
     @Test func errorsMapToFailureKinds() {

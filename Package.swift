@@ -7,7 +7,8 @@
 //   OverlayCore                         pure state machines: no IO, no clock, no global randomness
 //   OverlayAPI                          Codable types of the local API (leaf)
 //   OverlayNode                         the shell: UDP, timers, API server, persistence, metrics
-//   overlayd / overlayctl               thin executables
+//   OverlaySim                          deterministic simulator driving the same core
+//   overlayd / overlayctl / overlay-sim thin executables
 import PackageDescription
 
 let package = Package(
@@ -18,6 +19,8 @@ let package = Package(
         .executable(name: "overlayctl", targets: ["overlayctl"]),
         .library(name: "OverlayCore", targets: ["OverlayCore"]),
         .library(name: "OverlayAPI", targets: ["OverlayAPI"]),
+        .library(name: "OverlaySim", targets: ["OverlaySim"]),
+        .executable(name: "overlay-sim", targets: ["overlay-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
@@ -78,11 +81,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "OverlaySim", dependencies: ["OverlayCore", "OverlayWire"]),
+        .executableTarget(
+            name: "overlay-sim",
+            dependencies: [
+                "OverlaySim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(name: "OverlayCryptoTests", dependencies: ["OverlayCrypto"]),
         .testTarget(name: "OverlayWireTests", dependencies: ["OverlayWire"]),
         .testTarget(name: "OverlayCoreTests", dependencies: ["OverlayCore"]),
         .testTarget(name: "OverlayNodeTests", dependencies: ["OverlayNode"]),
         .testTarget(name: "OverlayClientTests", dependencies: ["OverlayClient", "OverlayNode"]),
+        .testTarget(name: "OverlaySimTests", dependencies: ["OverlaySim", "OverlayCore", "OverlayWire"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["OverlayAPI", "OverlayClient", "OverlayCore", "OverlayCrypto", "OverlayNode", "OverlayWire"]

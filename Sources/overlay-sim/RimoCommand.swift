@@ -1,0 +1,107 @@
+import ArgumentParser
+import OverlaySim
+
+/// `overlay-sim rimo`: the RIMO paper's comparison, and collaborative selection.
+struct RimoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rimo",
+        abstract: "Compare gateway selection strategies on simulated gateways (the RIMO paper's Figure 4 and Table 1).",
+        discussion: """
+            Runs random, power-of-two, rimo, collaborative and brute-force (overlayd's real \
+            GatewaySelector) and the omniscient oracle on the same mesh and gateways, at the \
+            paper's scale (5 clients, 12 gateways), 200 nodes / 20 gateways and 1,000 nodes / \
+            40 gateways. Every client runs a selection round every 5 s; a choice is judged by \
+            the chosen gateway's true mean content latency over the next 5 minutes.
+            """)
+
+    @Option(help: "The first seed; --seeds runs this many consecutive seeds and pools them.")
+    var seed: UInt64 = 1
+
+    @Option(help: "How many consecutive seeds to pool.")
+    var seeds: Int = 3
+
+    @Option(help: "Scales to run, comma-separated: paper, 200x20, 1000x40.")
+    var scales: String = "paper,200x20,1000x40"
+
+    @Option(help: "Override: the round jitter in seconds (default 1).")
+    var jitter: Double?
+
+    @Option(help: "Override: gateway capacity headroom (default 2).")
+    var headroom: Double?
+
+    @Option(help: "Override: the round interval in seconds (default 5).")
+    var interval: Double?
+
+    @Option(help: "Override: the selector's freshness window in seconds (default 300).")
+    var freshness: Double?
+
+    @Option(help: "Override: minutes counted per seed.")
+    var minutes: Double?
+
+    @Option(help: "Print the selector's explanation of every decision of this client (with --strategy) instead of the comparison.")
+    var explain: Int?
+
+    @Option(help: "The strategy for --explain.")
+    var strategy: String = "collaborative"
+
+    @Option(help: "Seeds for the 1000x40 scale (it is slow; default 1).")
+    var largeSeeds: Int = 1
+
+    @Option(help: "Where to write the CSV and SVG files.")
+    var out: String = "./sim-results"
+
+    static func scenario(_ name: String) throws -> SelectionScenario {
+        switch name {
+        case "paper": return .paper
+        case "200x20": return .medium
+        case "1000x40": return .large
+        default: throw ValidationErrorMessage("unknown scale '\(name)'; use paper, 200x20 or 1000x40")
+        }
+    }
+
+    func run() throws {
+        let started = ContinuousClock.now
+        guard seeds >= 1 else { throw ValidationErrorMessage("--seeds must be at least 1") }
+        let chosen = try scales.split(separator: ",").map { name -> SelectionScenario in
+            var scenario = try Self.scenario(String(name))
+            if let jitter { scenario.roundJitter = .milliseconds(Int64(jitter * 1000)) }
+            if let headroom { scenario.world.headroom = headroom }
+            if let interval { scenario.roundInterval = .milliseconds(Int64(interval * 1000)) }
+            if let minutes { scenario.duration = .seconds(Int64(minutes * 60)) }
+            if let freshness { scenario.selector.freshnessWindow = .milliseconds(Int64(freshness * 1000)) }
+            return scenario
+        }
+
+        let seedList = (0..<UInt64(seeds)).map { seed + $0 }
+        if let explain {
+            guard let kind = SelectionStrategy(rawValue: strategy) else {
+                throw ValidationErrorMessage("unknown strategy '\(strategy)'; use one of \(SelectionStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            for scenario in chosen {
+                guard explain >= 0, explain < scenario.clients else {
+                    throw ValidationErrorMessage("--explain takes a client number from 0 to \(scenario.clients - 1) at scale \(scenario.name)")
+                }
+                for line in SelectionExperiment.explain(scenario, seed: seed, strategy: kind, client: explain) { print(line) }
+            }
+            return
+        }
+        for scenario in chosen {
+            let scaleStart = ContinuousClock.now
+            let seedList = scenario.name == SelectionScenario.large.name ? Array(seedList.prefix(max(1, largeSeeds))) : seedList
+            let jobs = seedList.flatMap { seed in SelectionStrategy.allCases.map { (seed, $0) } }
+            let results = Parallel.map(jobs) { job in SelectionExperiment.run(scenario, seed: job.0, strategies: [job.1])[0] }
+            let runs = seedList.map { seed in zip(jobs, results).filter { $0.0.0 == seed }.map(\.1) }
+            let report = SelectionReport(scenario: scenario, seeds: seedList, runs: runs)
+            print("\(scenario.name): \(scenario.clients) clients, \(scenario.gateways) gateways, seeds \(seedList.map(String.init).joined(separator: ",")), \(Int(scenario.duration.seconds / 60)) min counted per seed")
+            print(report.table().render())
+            print("")
+            try Output.write(report.csv().render(), to: out, name: "rimo-\(scenario.name).csv")
+            try Output.write(report.ecdfCSV().render(), to: out, name: "rimo-\(scenario.name)-ecdf.csv")
+            try Output.write(report.plotECDF(), to: out, name: "rimo-\(scenario.name)-ecdf.svg")
+            try Output.write(report.plotExtra(), to: out, name: "rimo-\(scenario.name)-extra.svg")
+            try Output.write(report.plotLoad(), to: out, name: "rimo-\(scenario.name)-load.svg")
+            Output.stderr("\(scenario.name): \(Format.fixed((ContinuousClock.now - scaleStart).seconds, 1)) s")
+        }
+        Output.reportRunTime(since: started)
+    }
+}

@@ -80,6 +80,17 @@ public struct QuorumStatus: Sendable, Equatable {
     public static let none = QuorumStatus(hasQuorum: false, reachable: 0, viewSize: 0, isMember: false)
 }
 
+/// The members one node counted reachable when it last found a majority of its view: a set
+/// that may act (vote) together.
+public struct QuorateSet: Sendable, Equatable {
+    /// The lineage of the view the members were counted in (which cloud).
+    public var lineage: Data
+    /// The epoch of the view the members were counted in.
+    public var epoch: UInt64
+    /// The reachable view members, this node included, in view order.
+    public var members: [NodeID]
+}
+
 /// The timings and thresholds of the quorum view.
 public struct QuorumViewSettings: Sendable, Equatable {
     /// How long a wanted change must stay the same before this node votes for it, so changes
@@ -181,6 +192,11 @@ public struct QuorumView: Sendable {
     public private(set) var round: UInt32 = 0
     /// This node's quorum status as of the last evaluation.
     public private(set) var status: QuorumStatus = .none
+    /// The members this node counted reachable at its last evaluation if it had quorum then;
+    /// `nil` otherwise, and from a view change until the next evaluation. Any two nodes'
+    /// quorate sets must intersect, or two sides could act apart (split brain); the simulator
+    /// checks that after every step.
+    public private(set) var quorateSet: QuorateSet?
     /// The `(epoch, round)` of this node's last vote (persisted).
     public private(set) var lastVote: VotePosition?
     /// Votes by different members for the same `(epoch, round)` that disagree with their first
@@ -269,7 +285,8 @@ public struct QuorumView: Sendable {
     public mutating func evaluate(members: [MemberObservation], now: Instant) -> [QuorumViewDirective] {
         nextEvaluation = now + settings.evaluationInterval
         var out: [QuorumViewDirective] = []
-        let newStatus = computeStatus(members)
+        let (newStatus, reachable) = computeStatus(members)
+        quorateSet = newStatus.hasQuorum ? view.map { QuorateSet(lineage: $0.lineage, epoch: $0.epoch, members: reachable) } : nil
         if newStatus != status {
             status = newStatus
             out.append(.quorumChanged(newStatus))
@@ -300,15 +317,18 @@ public struct QuorumView: Sendable {
     /// with first-hand evidence: members alive and heard from directly since they became alive.
     /// Otherwise, while a partition forms, a refutation relayed from the other side just before
     /// the cut could make a minority node count a member it can no longer reach.
-    private func computeStatus(_ members: [MemberObservation]) -> QuorumStatus {
-        guard let view else { return .none }
+    private func computeStatus(_ members: [MemberObservation]) -> (status: QuorumStatus, reachable: [NodeID]) {
+        guard let view else { return (.none, []) }
         let keeping = status.hasQuorum && status.viewSize == view.members.count
         let live = Set(members.filter {
             keeping ? ($0.state == .alive || $0.state == .suspect) : ($0.state == .alive && $0.heardSinceStateChange)
         }.map(\.id))
         let isMember = view.contains(localID)
-        let reachable = view.members.count { $0 == localID || live.contains($0) }
-        return QuorumStatus(hasQuorum: isMember && reachable >= view.majority, reachable: reachable, viewSize: view.members.count, isMember: isMember)
+        let reachable = view.members.filter { $0 == localID || live.contains($0) }
+        let status = QuorumStatus(
+            hasQuorum: isMember && reachable.count >= view.majority, reachable: reachable.count,
+            viewSize: view.members.count, isMember: isMember)
+        return (status, reachable)
     }
 
     /// The change this node would vote for: admit live non-members that have been alive for a
@@ -414,6 +434,7 @@ public struct QuorumView: Sendable {
 
     private mutating func install(_ next: CommittedView) {
         view = next
+        quorateSet = nil
         votes = [:]
         round = 0
         wanted = nil

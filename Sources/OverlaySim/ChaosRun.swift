@@ -164,8 +164,12 @@ public struct ChaosRun {
     /// - Parameters:
     ///   - seed: the seed.
     ///   - attacks: the attack kinds (default ``Injection/standardAttacks``).
-    ///   - invariants: what to check (default ``MembershipInvariants/all()``).
-    public init(seed: UInt64, attacks: [Injection.Attack] = Injection.standardAttacks, invariants: [any Invariant] = MembershipInvariants.all()) {
+    ///   - invariants: what to check (default ``MembershipInvariants/all()`` and
+    ///     ``QuorumInvariants/all()``: chaos clouds run the quorum view, as the daemon does).
+    public init(
+        seed: UInt64, attacks: [Injection.Attack] = Injection.standardAttacks,
+        invariants: [any Invariant] = MembershipInvariants.all() + QuorumInvariants.all()
+    ) {
         scenario = ChaosScenario(seed: seed, attacks: attacks)
         self.invariants = invariants
     }

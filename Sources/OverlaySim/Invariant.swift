@@ -7,10 +7,8 @@
 /// still missing for the healed cloud to be in its goal state (`nil` once it is).
 ///
 /// Adding an invariant is adding a type and listing it: the runner takes any list
-/// (``ChaosRun/init(seed:invariants:)``), and ``MembershipInvariants/all()`` is the default.
-/// Properties of the quorum view (one committed view per epoch, no two disjoint quorate sets)
-/// are meant to arrive the same way, as types that read each agent's view from the
-/// ``SimulatedCloud`` in ``afterStep(_:in:)``; this file only defines the extension point.
+/// (``ChaosRun/init(seed:attacks:invariants:)``); ``MembershipInvariants/all()`` (SWIM) and
+/// ``QuorumInvariants/all()`` (the quorum view) are the default.
 public protocol Invariant {
     /// A short name for reports (`claims-move-forward`).
     var name: String { get }

@@ -422,8 +422,10 @@ public final class SimulatedCloud {
         let local = clock.instant(at: now)
         let signer = identities.signer(index)
         let snapshot = nodes[index].persisted
-        // A restart continues above its persisted incarnation and session, and rejoins through
-        // the seeds and the peers it knew (as the daemon does with its state directory).
+        // A restart continues above its persisted incarnation and session, restores its quorum
+        // view and last vote, and rejoins through the seeds and the peers it knew (as the daemon
+        // does with its state directory). The cloud's first node founds the view, as a daemon
+        // started without seeds does; the others learn it from a member.
         let incarnation = (snapshot?.incarnation ?? 0) + 1
         let session = max((snapshot?.session ?? 0) + 1, UInt64(max(0, local.milliseconds)))
         let members = nodes(inCloud: cloud(of: index))
@@ -438,7 +440,7 @@ public final class SimulatedCloud {
             settings: settings, signer: signer, verifier: identities.verifier, keyring: keyring, session: session,
             incarnation: incarnation, joinTargets: targets,
             seed: KeyedTag.mix(seed ^ UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(nodes[index].starts) << 48),
-            now: local)
+            now: local, restoredView: snapshot?.view, bootstrapView: index == members.lowerBound)
         nodes[index].isUp = true
         nodes[index].starts += 1
         nodes[index].wakeAt = nil

@@ -10,9 +10,11 @@ struct ChaosCommand: ParsableCommand {
         discussion: """
             Each seed draws a cloud (4-12 nodes), a network (loss, duplication, reordering), \
             clocks, and a schedule of crashes, restarts, leaves, partitions and attacks. Safety \
-            invariants are checked after every event; after healing, every running node must see \
-            exactly the other running nodes alive before the deadline. A failing seed prints the \
-            command that replays it.
+            invariants are checked after every event (no forged or replayed datagram accepted, \
+            claims and incarnations only move forward, one committed view per epoch, no two \
+            disjoint quorate sets); after healing, before the deadline, every running node must \
+            see exactly the other running nodes alive and hold the same committed view. A failing \
+            seed prints the command that replays it.
             """)
 
     @Option(help: "The seeds to run, as A..B (inclusive) or a single number.")
@@ -26,6 +28,9 @@ struct ChaosCommand: ParsableCommand {
 
     @Option(help: "Where to write chaos.csv.")
     var out: String = "./sim-results"
+
+    @Flag(help: "Also require that the healed view is exactly the running nodes when they are a majority of it (a goal today's voting misses in some seeds: Docs/results.md).")
+    var viewTracksRunning = false
 
     @Flag(help: "Print one line per seed even when it passes.")
     var verbose = false
@@ -41,7 +46,8 @@ struct ChaosCommand: ParsableCommand {
                 return kind
             }
         }
-        let attackOption = attacks.map { " --attacks \($0)" } ?? ""
+        let attackOption = (attacks.map { " --attacks \($0)" } ?? "") + (viewTracksRunning ? " --view-tracks-running" : "")
+        let strict = viewTracksRunning
         let started = ContinuousClock.now
         var csv = CSVTable(header: ["seed", "summary", "passed", "convergence_s", "deadline_s", "steps", "attacks", "trace", "violation"])
         var failures: [ChaosRun.Outcome] = []
@@ -51,7 +57,8 @@ struct ChaosCommand: ParsableCommand {
         let values = Array(range.lower...range.upper)
         let attackKinds = kinds
         let outcomes = Parallel.map(values) { value in
-            var run = ChaosRun(seed: value, attacks: attackKinds)
+            let extra: [any Invariant] = strict ? [ViewTracksRunningNodes()] : []
+            var run = ChaosRun(seed: value, attacks: attackKinds, invariants: MembershipInvariants.all() + QuorumInvariants.all() + extra)
             return run.run()
         }
         for (value, outcome) in zip(values, outcomes) {

@@ -35,6 +35,9 @@ struct RimoCommand: ParsableCommand {
     @Option(help: "Override: the selector's freshness window in seconds (default 300).")
     var freshness: Double?
 
+    @Option(help: "Override: the selector's load-change tolerance, a fraction of capacity (default 0.1).")
+    var loadTolerance: Double?
+
     @Option(help: "Override: minutes counted per seed.")
     var minutes: Double?
 
@@ -69,6 +72,7 @@ struct RimoCommand: ParsableCommand {
             if let interval { scenario.roundInterval = .milliseconds(Int64(interval * 1000)) }
             if let minutes { scenario.duration = .seconds(Int64(minutes * 60)) }
             if let freshness { scenario.selector.freshnessWindow = .milliseconds(Int64(freshness * 1000)) }
+            if let loadTolerance { scenario.selector.loadChangeTolerance = loadTolerance }
             return scenario
         }
 

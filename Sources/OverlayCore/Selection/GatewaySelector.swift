@@ -46,6 +46,8 @@ public struct GatewaySelector: Sendable {
     public private(set) var observations: ObservationStore
     /// The cloud's gateway load, from selection announcements, this node's own included.
     public private(set) var load = GatewayLoad()
+    /// The clients of each observation's gateway when it arrived.
+    private var loadStamps = LoadStamps()
     /// The gateway in use, if any.
     public private(set) var current: GatewayID?
     /// The round begun and not yet completed.
@@ -118,7 +120,17 @@ public struct GatewaySelector: Sendable {
     /// Takes in a verified observation from gossip (or this node's own, outside a round).
     @discardableResult
     public mutating func receive(_ observation: Observation, now: Instant) -> ObservationStore.InsertOutcome {
-        observations.insert(observation, now: now)
+        store(observation, now: now)
+    }
+
+    /// Inserts an observation and stamps it with the gateway's current clients.
+    @discardableResult
+    private mutating func store(_ observation: Observation, now: Instant) -> ObservationStore.InsertOutcome {
+        let outcome = observations.insert(observation, now: now)
+        if outcome == .inserted || outcome == .replaced {
+            loadStamps.record(observation, clients: clients(of: observation.gateway))
+        }
+        return outcome
     }
 
     /// Takes in a verified selection announcement from gossip.
@@ -133,10 +145,13 @@ public struct GatewaySelector: Sendable {
     public mutating func forget(node other: NodeID) {
         observations.forget(observer: other)
         load.forget(node: other)
+        loadStamps.retain(observations)
     }
 
     /// Housekeeping: drops stale observations.
-    public mutating func expire(now: Instant) { observations.expire(now: now) }
+    public mutating func expire(now: Instant) {
+        if observations.expire(now: now) > 0 { loadStamps.retain(observations) }
+    }
 
     /// Builds this node's observation of a probe it made, with the next sequence number and
     /// its current hop count to the gateway.
@@ -175,9 +190,25 @@ public struct GatewaySelector: Sendable {
         Rimo.weightedGateways(gateways, preferences: preferences, maxHops: settings.maxHops) { hops(of: $0) }
     }
 
-    /// The cloud's estimate of `gateway` as seen from this node (hop-adjusted).
+    /// The cloud's estimate of `gateway` as seen from this node (hop-adjusted): from the
+    /// observations that still describe its load if there are any, else from every fresh one.
     public func estimate(for gateway: GatewayID, now: Instant) -> GatewayEstimate? {
-        observations.estimate(for: gateway, hops: known[gateway].flatMap { hops(of: $0) }, now: now)
+        estimate(for: gateway, hops: known[gateway].flatMap { hops(of: $0) }, now: now)
+    }
+
+    private func estimate(for gateway: GatewayID, hops: Int?, now: Instant) -> GatewayEstimate? {
+        observations.estimate(for: gateway, hops: hops, now: now, where: describesLoad(of: gateway))
+            ?? observations.estimate(for: gateway, hops: hops, now: now)
+    }
+
+    /// A test that passes the observations of `gateway` taken while its clients were within
+    /// ``SelectorSettings/loadChangeTolerance`` of what they are now (see ``LoadStamps``).
+    public func describesLoad(of gateway: GatewayID) -> (Observation) -> Bool {
+        let now = clients(of: gateway)
+        let tolerance = known[gateway].map { settings.loadChangeAllowance(capacity: capacity(of: $0)) }
+            ?? settings.loadChangeAllowance(capacity: settings.assumedCapacity)
+        let stamps = loadStamps
+        return { stamps.describesLoad($0, clientsNow: now, tolerance: tolerance) }
     }
 
     /// The clients counted against `gateway`: its selection announcements in this cloud, or the
@@ -297,7 +328,7 @@ public struct GatewaySelector: Sendable {
         pendingRound = nil
         var own: [GatewayID: Observation] = [:]
         for result in probeResults.sorted(by: { ($0.takenAt, $0.sequence) < ($1.takenAt, $1.sequence) }) {
-            observations.insert(result, now: now)
+            store(result, now: now)
             if result.observer == node { own[result.gateway] = result }
         }
         let previous = current
@@ -351,7 +382,8 @@ public struct GatewaySelector: Sendable {
     ///
     /// A candidate that at least `targetObserversPerPeriod` distinct nodes measured within the
     /// freshness window, or that this node itself measured within it, is judged by the shared
-    /// estimate. Otherwise this node probes it with probability
+    /// estimate; only measurements taken at about the gateway's present load count
+    /// (``describesLoad(of:)``), so a gateway that filled up since is measured again. Otherwise this node probes it with probability
     /// `min(1, deficit / contenders)`, where `deficit` is the number of observers missing and
     /// `contenders = cloudSize · min(candidates, eligible) / eligible` is how many nodes hold
     /// the gateway as a candidate if all of them reselect at once. So, whatever the number of
@@ -365,8 +397,10 @@ public struct GatewaySelector: Sendable {
         let perNode = Double(min(settings.candidateCount + 1, max(1, eligibleCount)))
         let contenders = max(1, Double(max(1, cloudSize)) * perNode / Double(max(1, eligibleCount)))
         for candidate in candidates {
-            let observers = observations.observerCount(of: candidate.id, now: now)
-            let measuredByMe = observations.observations(of: candidate.id, now: now).contains { $0.observer == node }
+            let current = describesLoad(of: candidate.id)
+            let observers = observations.observerCount(of: candidate.id, now: now, where: current)
+            let measuredByMe = observations.observations(of: candidate.id, now: now, where: current)
+                .contains { $0.observer == node }
             if observers >= settings.targetObserversPerPeriod || measuredByMe {
                 shared.append(candidate.id)
                 continue
@@ -410,7 +444,7 @@ public struct GatewaySelector: Sendable {
     }
 
     private func assessShared(_ candidate: WeightedGateway, probed: Bool, now: Instant) -> CandidateAssessment {
-        let estimate = observations.estimate(for: candidate.id, hops: candidate.hops, now: now)
+        let estimate = estimate(for: candidate.id, hops: candidate.hops, now: now)
         let mine = observations.observations(of: candidate.id, now: now).first { $0.observer == node }
         let ownFailure = mine.flatMap { $0.succeeded ? nil : $0.failure }
         let clients = clients(of: candidate.id)

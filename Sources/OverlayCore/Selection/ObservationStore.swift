@@ -167,9 +167,14 @@ public struct ObservationStore: Sendable {
     }
 
     /// The fresh observations of `gateway`, one per observer, in observer order.
-    public func observations(of gateway: GatewayID, now: Instant) -> [Observation] {
+    ///
+    /// - Parameter include: a further test an observation must pass to count (the selector
+    ///   passes whether it still describes the gateway's load); default: every fresh one.
+    public func observations(
+        of gateway: GatewayID, now: Instant, where include: (Observation) -> Bool = { _ in true }
+    ) -> [Observation] {
         guard let observers = byGateway[gateway] else { return [] }
-        return observers.values.filter { isFresh($0, now: now) }.sorted { $0.observer < $1.observer }
+        return observers.values.filter { isFresh($0, now: now) && include($0) }.sorted { $0.observer < $1.observer }
     }
 
     /// Every observation held, by gateway then observer (for the local API and snapshots).
@@ -181,8 +186,11 @@ public struct ObservationStore: Sendable {
     public var gateways: [GatewayID] { byGateway.keys.sorted() }
 
     /// How many distinct observers measured `gateway` within the freshness window.
-    public func observerCount(of gateway: GatewayID, now: Instant) -> Int {
-        byGateway[gateway]?.values.reduce(0) { $0 + (isFresh($1, now: now) ? 1 : 0) } ?? 0
+    /// `include` as in ``observations(of:now:where:)``.
+    public func observerCount(
+        of gateway: GatewayID, now: Instant, where include: (Observation) -> Bool = { _ in true }
+    ) -> Int {
+        byGateway[gateway]?.values.reduce(0) { $0 + (isFresh($1, now: now) && include($1) ? 1 : 0) } ?? 0
     }
 
     /// A robust estimate of `gateway`'s content latency as seen from a node `hops` away.
@@ -196,9 +204,12 @@ public struct ObservationStore: Sendable {
     ///   - gateway: the gateway.
     ///   - hops: this node's hop count to it, if known.
     ///   - now: the current time.
+    ///   - include: as in ``observations(of:now:where:)``.
     /// - Returns: the estimate, or `nil` if nobody measured the gateway within the window.
-    public func estimate(for gateway: GatewayID, hops: Int?, now: Instant) -> GatewayEstimate? {
-        let fresh = observations(of: gateway, now: now)
+    public func estimate(
+        for gateway: GatewayID, hops: Int?, now: Instant, where include: (Observation) -> Bool = { _ in true }
+    ) -> GatewayEstimate? {
+        let fresh = observations(of: gateway, now: now, where: include)
         guard !fresh.isEmpty else { return nil }
         var latencies: [Int64] = []
         var firstBytes: [Int64] = []

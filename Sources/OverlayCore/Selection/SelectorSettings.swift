@@ -52,6 +52,20 @@ public struct SelectorSettings: Sendable, Equatable {
     /// twice as slow. Measurements lag behind the load they cause; the gossiped load does not.
     public var loadSensitivity: Double = 1
 
+    /// Collaborative mode: an observation stops counting toward a gateway's observers (and
+    /// gives way in its estimate to newer ones) once the cloud's clients of that gateway have
+    /// changed by more than this fraction of its capacity, and by at least 2 clients, since it
+    /// arrived. Default 0.1: near saturation a proxy's latency grows several-fold with a tenth
+    /// of its capacity, and a steady cloud changes its load by less than that, so it re-probes
+    /// only when nodes move (see ``LoadStamps``).
+    public var loadChangeTolerance: Double = 0.1
+
+    /// The number of clients by which a gateway's load may change before its older
+    /// observations stop counting: ``loadChangeTolerance`` of `capacity`, at least 2.
+    public func loadChangeAllowance(capacity: Int) -> Int {
+        max(2, Int((loadChangeTolerance * Double(capacity)).rounded()))
+    }
+
     /// The client capacity assumed for a gateway that advertises none. Default 32 clients,
     /// a small community proxy on a shared DSL or fibre line.
     public var assumedCapacity: Int = 32

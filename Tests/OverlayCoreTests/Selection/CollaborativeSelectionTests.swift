@@ -145,10 +145,11 @@ import OverlayCore
 
     @Test func gossipedLoadSteersNodesOffABusyGateway() {
         var selector = F.selector(.collaborative, gateways: [F.gateway("busy", hops: 2, capacity: 20), F.gateway("idle", hops: 2, capacity: 20)])
-        F.share(&selector, ["busy": 50, "idle": 55], at: F.start)
         for index in 10..<28 {
             selector.receive(SelectionAnnouncement(node: F.node(index), gateway: "busy", sequence: 1, announcedAt: F.start))
         }
+        // Measured at this load: busy is as fast as idle, but its clients count against it.
+        F.share(&selector, ["busy": 50, "idle": 55], at: F.start)
         #expect(selector.clients(of: "busy") == 18)
         let decision = F.sharedOnlyRound(&selector, now: F.start, reason: .start)
         #expect(decision.chosen == "idle")
@@ -200,8 +201,10 @@ import OverlayCore
         var announcements: [SelectionAnnouncement] = []
         for index in 0..<100 {
             var selector = F.selector(.collaborative, gateways: gateways, seed: UInt64(1000 + index), node: index)
-            F.share(&selector, latencies, at: F.start)
+            // The announcements first, then observations taken at that load (observations
+            // that predate a load change no longer count as fresh: LoadStampTests).
             for announcement in announcements { selector.receive(announcement) }
+            F.share(&selector, latencies, at: F.start)
             let decision = F.sharedOnlyRound(&selector, now: F.start, reason: .start)
             announcements.append(decision.announcement!)
         }

@@ -93,6 +93,17 @@ public struct Agent: Sendable {
     var dissemination = Dissemination(maxItemSize: Agent.maxItemSize)
     private var verified = VerifiedItemCache()
     private var nextGossip: Instant?
+    /// When the coalesced snapshot of membership changes is due (see ``snapshotCoalescing``).
+    private var snapshotDueAt: Instant?
+
+    /// Membership changes are persisted at most this often: a change marks the snapshot due
+    /// this long after the previous one. 1 s: joining a cloud of N members changes the peer
+    /// list N times, and writing the whole list each time costs O(N²); a crash loses at most
+    /// a second of peer-list changes, which only serve as rejoin targets. A new incarnation
+    /// or a vote is persisted at once (a restart must start above it, and a vote must be
+    /// durable before it is sent).
+    public static let snapshotCoalescing: Duration = .seconds(1)
+    private var lastSnapshotAt: Instant?
     var rng: DeterministicRandom
 
     /// The largest signed item that fits a datagram alone, leaving room for the packet header.
@@ -152,7 +163,8 @@ public struct Agent: Sendable {
 
     /// When the shell must call ``onTick(now:)`` next.
     public var nextWakeup: Instant? {
-        [membership.nextDeadline, nextGossip, quorumView?.nextDeadline, gateways?.nextDeadline].compactMap { $0 }.min()
+        [membership.nextDeadline, nextGossip, quorumView?.nextDeadline, gateways?.nextDeadline, snapshotDueAt]
+            .compactMap { $0 }.min()
     }
 
     /// The number of items waiting for dissemination.
@@ -185,6 +197,7 @@ public struct Agent: Sendable {
             out += evaluateView(now: now)
         }
         out += gatewayTick(now: now)
+        if let due = snapshotDueAt, due <= now { out.append(persistSnapshot(now: now)) }
         if let due = nextGossip, due <= now {
             nextGossip = now + settings.membership.gossipInterval
             if !dissemination.isEmpty {
@@ -283,6 +296,7 @@ public struct Agent: Sendable {
     private mutating func perform(_ directives: [MembershipDirective], now: Instant) -> [AgentDirective] {
         var out: [AgentDirective] = []
         var snapshotDue = false
+        var snapshotNow = false
         for directive in directives {
             switch directive {
             case .send(let message, let destination):
@@ -296,11 +310,23 @@ public struct Agent: Sendable {
                 out.append(.memberChanged(change))
                 snapshotDue = true
             case .incarnationChanged:
-                snapshotDue = true
+                snapshotNow = true
             }
         }
-        if snapshotDue { out.append(.persist(snapshot)) }
+        if snapshotNow {
+            out.append(persistSnapshot(now: now))
+        } else if snapshotDue, snapshotDueAt == nil {
+            snapshotDueAt = max(now, (lastSnapshotAt ?? now) + Self.snapshotCoalescing)
+            if snapshotDueAt! <= now { out.append(persistSnapshot(now: now)) }
+        }
         return out
+    }
+
+    /// The snapshot as a directive, now; clears any coalesced one that was due.
+    mutating func persistSnapshot(now: Instant) -> AgentDirective {
+        snapshotDueAt = nil
+        lastSnapshotAt = now
+        return .persist(snapshot)
     }
 
     /// The snapshot to persist now.

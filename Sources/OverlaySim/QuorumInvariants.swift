@@ -45,34 +45,62 @@ public struct OneViewPerEpoch: Invariant {
     }
 }
 
-/// No two disjoint quorate sets: whenever two running nodes of one cloud (one lineage) both
-/// have quorum, the sets of members each counted reachable share at least one node. Two
-/// disjoint majorities are what split brain is made of: each could vote a view without the
-/// other. (A node that lost its state and was started without seeds founds a new cloud; two
-/// clouds are not a split brain, and the smaller one merges into the larger when they meet.)
+/// No two disjoint quorate sets for longer than failure detection takes: whenever two running
+/// nodes of one cloud (one lineage) both have quorum, the sets of members each counted
+/// reachable share a node, except while a cut is still being detected. Two disjoint majorities
+/// are what split brain is made of: each could act without the other.
+///
+/// Quorum is a failure detector's judgement, so it lags a cut: a node cut off with a minority
+/// counts the members beyond the cut until it suspects them, and keeps a quorum it had while a
+/// majority is alive or suspect (`QuorumView`), so for up to
+/// ``MembershipSettings/failureDetectionBound(memberCount:)`` it may report quorum on a view
+/// the other side has already changed. Committed views never diverge meanwhile
+/// (``OneViewPerEpoch``). What this invariant forbids is disjoint quorate sets that outlast
+/// that bound (the design's figure: the minority reports no quorum within 10 s). A node that
+/// lost its state and was started without seeds founds a new cloud (a new lineage); two clouds
+/// are not a split brain, and the smaller merges into the larger when they meet.
 public struct NoDisjointQuorateSets: Invariant {
     /// `no-disjoint-quorate-sets`.
     public let name = "no-disjoint-quorate-sets"
+    private let grace: Duration
+    private struct Pair: Hashable { let low: Int; let high: Int }
+    /// Pairs of nodes with disjoint quorate sets now, and since when.
+    private var disjointSince: [Pair: SimTime] = [:]
 
     /// Creates the invariant.
-    public init() {}
+    ///
+    /// - Parameter grace: how long two disjoint quorate sets may coexist; default the failure
+    ///   detection bound of the radio timings for 12 members (the chaos clouds' largest).
+    public init(grace: Duration = MembershipSettings.radio.failureDetectionBound(memberCount: 12)) {
+        self.grace = grace
+    }
 
-    /// Compares the quorate set of the node that stepped with every other running node's.
+    /// Updates the pairs involving the node that stepped (no other node's set changed), then
+    /// reports any pair disjoint for longer than the grace period.
     public mutating func afterStep(_ step: StepRecord, in cloud: SimulatedCloud) -> InvariantViolation? {
-        guard step.node >= 0, cloud.nodes[step.node].isUp,
-              let mine = cloud.nodes[step.node].agent?.quorumView?.quorateSet else { return nil }
-        let members = Set(mine.members)
-        for other in cloud.upNodes where other != step.node {
-            guard let theirs = cloud.nodes[other].agent?.quorumView?.quorateSet, theirs.lineage == mine.lineage else { continue }
-            if theirs.members.allSatisfy({ !members.contains($0) }) {
-                let views = cloud.nodes.indices.compactMap { node -> String? in
-                    guard let view = cloud.nodes[node].agent?.quorumView?.view else { return nil }
-                    return "\(node)\(cloud.nodes[node].isUp ? "" : "(stopped)"): e\(view.epoch) \(OneViewPerEpoch.names(view.members, in: cloud))"
-                }
-                return InvariantViolation(
-                    invariant: name, time: step.time,
-                    detail: "node \(step.node) has quorum with \(OneViewPerEpoch.names(mine.members, in: cloud)) at epoch \(mine.epoch), node \(other) with \(OneViewPerEpoch.names(theirs.members, in: cloud)) at epoch \(theirs.epoch); views: \(views.joined(separator: "; "))")
+        guard step.node >= 0 else { return nil }
+        let mine = cloud.nodes[step.node].isUp ? cloud.nodes[step.node].agent?.quorumView?.quorateSet : nil
+        let members = Set(mine?.members ?? [])
+        for other in cloud.nodes.indices where other != step.node {
+            let pair = Pair(low: min(step.node, other), high: max(step.node, other))
+            let theirs = cloud.nodes[other].isUp ? cloud.nodes[other].agent?.quorumView?.quorateSet : nil
+            if let mine, let theirs, theirs.lineage == mine.lineage, theirs.members.allSatisfy({ !members.contains($0) }) {
+                if disjointSince[pair] == nil { disjointSince[pair] = step.time }
+            } else {
+                disjointSince[pair] = nil
             }
+        }
+        for (pair, since) in disjointSince.sorted(by: { ($0.key.low, $0.key.high) < ($1.key.low, $1.key.high) })
+        where step.time.microseconds - since.microseconds > grace.microsecondsValue {
+            let a = cloud.nodes[pair.low].agent?.quorumView?.quorateSet
+            let b = cloud.nodes[pair.high].agent?.quorumView?.quorateSet
+            let views = cloud.nodes.indices.compactMap { node -> String? in
+                guard let view = cloud.nodes[node].agent?.quorumView?.view else { return nil }
+                return "\(node)\(cloud.nodes[node].isUp ? "" : "(stopped)"): e\(view.epoch) \(OneViewPerEpoch.names(view.members, in: cloud))"
+            }
+            return InvariantViolation(
+                invariant: name, time: step.time,
+                detail: "since \(since), node \(pair.low) has quorum with \(OneViewPerEpoch.names(a?.members ?? [], in: cloud)) at epoch \(a?.epoch ?? 0) and node \(pair.high) with \(OneViewPerEpoch.names(b?.members ?? [], in: cloud)) at epoch \(b?.epoch ?? 0) (grace \(grace)); views: \(views.joined(separator: "; "))")
         }
         return nil
     }

@@ -31,6 +31,32 @@ extension Agent {
         return performView(directives)
     }
 
+    /// A packet whose header states this node's committed view (epoch and lineage), so that a
+    /// receiver behind it learns so within one probe interval.
+    func viewStampedPacket() -> Overlayd_V1_Packet {
+        var packet = Overlayd_V1_Packet()
+        if let view = quorumView?.view {
+            packet.viewEpoch = view.epoch
+            packet.viewLineage = view.lineage
+        }
+        return packet
+    }
+
+    /// Reads the view a sender stated in its datagram's header. When it is newer than this
+    /// node's in the same lineage, this node stops reporting quorum at once and asks the sender
+    /// for its view with a push-pull (at most once a second), instead of waiting for the next
+    /// periodic push-pull to bring it.
+    mutating func noteStatedView(of packet: Overlayd_V1_Packet, from sender: NodeID, now: Instant) -> [AgentDirective] {
+        guard quorumView != nil, packet.viewEpoch > 0,
+              quorumView!.noteStatedView(epoch: packet.viewEpoch, lineage: packet.viewLineage) else { return [] }
+        var out = evaluateView(now: now)
+        if lastCatchUpAt.map({ now - $0 >= .seconds(1) }) ?? true, let member = membership.members[sender] {
+            lastCatchUpAt = now
+            out += sync(to: Destination(id: sender, endpoint: member.endpoint), replyWanted: true, now: now)
+        }
+        return out
+    }
+
     mutating func evaluateView(now: Instant) -> [AgentDirective] {
         guard quorumView != nil else { return [] }
         let observations = membership.sortedMembers.map {

@@ -104,10 +104,14 @@ public struct Agent: Sendable {
     /// durable before it is sent).
     public static let snapshotCoalescing: Duration = .seconds(1)
     private var lastSnapshotAt: Instant?
+    /// When this node last asked a member for a newer view it saw stated (at most once a second).
+    var lastCatchUpAt: Instant?
     var rng: DeterministicRandom
 
-    /// The largest signed item that fits a datagram alone, leaving room for the packet header.
-    public static let maxItemSize = DatagramCodec.packetBudget - 80
+    /// The largest signed item that fits a datagram alone, leaving room for the packet header:
+    /// 80 bytes for the codec's fields, the message and the item's framing, and 24 for the
+    /// stated view (epoch as a varint of up to 10 bytes and an 8-byte lineage, with their tags).
+    public static let maxItemSize = DatagramCodec.packetBudget - 104
 
     /// Creates an agent.
     ///
@@ -232,6 +236,7 @@ public struct Agent: Sendable {
         // After the items, so a new member's first datagram already counts as heard.
         membership.heard(from: opened.sender, now: now)
         let sender = opened.sender
+        out += noteStatedView(of: opened.packet, from: sender, now: now)
         switch opened.packet.message {
         case .ping(let ping)?:
             out += perform(membership.onPing(probe: ping.probe, from: sender, source: source), now: now)
@@ -343,7 +348,7 @@ public struct Agent: Sendable {
     }
 
     private mutating func send(_ message: Overlayd_V1_Packet.OneOf_Message, to destination: Destination, now: Instant) -> AgentDirective {
-        var packet = Overlayd_V1_Packet()
+        var packet = viewStampedPacket()
         packet.message = message
         packet.items = piggyback(for: packet)
         return transmit(packet, to: destination, now: now)
@@ -351,7 +356,7 @@ public struct Agent: Sendable {
 
     private mutating func gossip(to members: [Member], now: Instant) -> [AgentDirective] {
         members.map { member in
-            var packet = Overlayd_V1_Packet()
+            var packet = viewStampedPacket()
             packet.message = .gossip(Overlayd_V1_Gossip())
             packet.items = piggyback(for: packet)
             return transmit(packet, to: Destination(id: member.id, endpoint: member.endpoint), now: now)
@@ -360,7 +365,7 @@ public struct Agent: Sendable {
 
     /// Push-pull: the full state, split over as many datagrams as it needs; only the first
     /// asks for a reply.
-    private mutating func sync(to destination: Destination, replyWanted: Bool, now: Instant) -> [AgentDirective] {
+    mutating func sync(to destination: Destination, replyWanted: Bool, now: Instant) -> [AgentDirective] {
         // Membership first (a joiner needs members before anything about them), then the
         // other subsystems' recent items.
         let state = membership.fullState() + gatewaySyncItems() + viewSyncItems()
@@ -369,7 +374,7 @@ public struct Agent: Sendable {
         var index = 0
         var memberIndex = 0
         repeat {
-            var packet = Overlayd_V1_Packet()
+            var packet = viewStampedPacket()
             let members = view.members[memberIndex..<min(view.members.count, memberIndex + Self.viewMembersPerSync)]
             memberIndex += members.count
             packet.message = .sync(.with {

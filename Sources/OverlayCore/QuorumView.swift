@@ -197,6 +197,10 @@ public struct QuorumView: Sendable {
     /// quorate sets must intersect, or two sides could act apart (split brain); the simulator
     /// checks that after every step.
     public private(set) var quorateSet: QuorateSet?
+    /// The newest epoch of this cloud's lineage that a member stated in a datagram's header,
+    /// when it is newer than the view held here: this node is behind, and reports no quorum
+    /// until it has caught up (``noteStatedView(epoch:lineage:)``).
+    public private(set) var newerEpochSeen: UInt64?
     /// The `(epoch, round)` of this node's last vote (persisted).
     public private(set) var lastVote: VotePosition?
     /// Votes by different members for the same `(epoch, round)` that disagree with their first
@@ -319,6 +323,10 @@ public struct QuorumView: Sendable {
     /// the cut could make a minority node count a member it can no longer reach.
     private func computeStatus(_ members: [MemberObservation]) -> (status: QuorumStatus, reachable: [NodeID]) {
         guard let view else { return (.none, []) }
+        if newerEpochSeen != nil {
+            // Behind the cloud: whoever this node counts may have moved on without it.
+            return (QuorumStatus(hasQuorum: false, reachable: 1, viewSize: view.members.count, isMember: view.contains(localID)), [])
+        }
         let keeping = status.hasQuorum && status.viewSize == view.members.count
         let live = Set(members.filter {
             keeping ? ($0.state == .alive || $0.state == .suspect) : ($0.state == .alive && $0.heardSinceStateChange)
@@ -435,11 +443,29 @@ public struct QuorumView: Sendable {
     private mutating func install(_ next: CommittedView) {
         view = next
         quorateSet = nil
+        if let newer = newerEpochSeen, newer <= next.epoch { newerEpochSeen = nil }
         votes = [:]
         round = 0
         wanted = nil
         wantedSince = nil
         assemblies = [:]
+    }
+
+    // MARK: Catching up
+
+    /// Notes the view a member stated in a datagram's header.
+    ///
+    /// A newer epoch of this node's lineage proves this node behind: a majority committed a
+    /// view it has not seen, possibly without it. It reports no quorum from the next
+    /// evaluation until it holds that epoch (the agent evaluates at once and asks the member
+    /// for its view).
+    /// Other lineages (a cloud founded apart) and older epochs are ignored.
+    ///
+    /// - Returns: `true` if the stated view is newer than the one held here.
+    public mutating func noteStatedView(epoch: UInt64, lineage: Data) -> Bool {
+        guard let view, lineage == view.lineage, epoch > view.epoch else { return false }
+        newerEpochSeen = max(newerEpochSeen ?? 0, epoch)
+        return true
     }
 
     // MARK: Catching up through push-pull

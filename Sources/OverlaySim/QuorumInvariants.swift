@@ -6,8 +6,11 @@ import OverlayCore
 /// (``ViewTracksRunningNodes`` is a stronger goal, checked on request).
 public enum QuorumInvariants {
     /// The three, for clouds that run the quorum view.
-    public static func all() -> [any Invariant] {
-        [OneViewPerEpoch(), NoDisjointQuorateSets(), HealedCommittedViewsAgree()]
+    ///
+    /// - Parameter grace: how long two disjoint quorate sets may coexist
+    ///   (``NoDisjointQuorateSets/init(grace:)``; default 10 s).
+    public static func all(grace: Duration = .seconds(10)) -> [any Invariant] {
+        [OneViewPerEpoch(), NoDisjointQuorateSets(grace: grace), HealedCommittedViewsAgree()]
     }
 }
 
@@ -45,7 +48,7 @@ public struct OneViewPerEpoch: Invariant {
     }
 }
 
-/// No two disjoint quorate sets for longer than failure detection takes: whenever two running
+/// No two disjoint quorate sets for longer than a cut takes to detect: whenever two running
 /// nodes of one cloud (one lineage) both have quorum, the sets of members each counted
 /// reachable share a node, except while a cut is still being detected. Two disjoint majorities
 /// are what split brain is made of: each could act without the other.
@@ -56,7 +59,7 @@ public struct OneViewPerEpoch: Invariant {
 /// ``MembershipSettings/failureDetectionBound(memberCount:)`` it may report quorum on a view
 /// the other side has already changed. Committed views never diverge meanwhile
 /// (``OneViewPerEpoch``). What this invariant forbids is disjoint quorate sets that outlast
-/// that bound (the design's figure: the minority reports no quorum within 10 s). A node that
+/// the design's figure: the minority reports no quorum within 10 s. A node that
 /// lost its state and was started without seeds founds a new cloud (a new lineage); two clouds
 /// are not a split brain, and the smaller merges into the larger when they meet.
 public struct NoDisjointQuorateSets: Invariant {
@@ -69,9 +72,10 @@ public struct NoDisjointQuorateSets: Invariant {
 
     /// Creates the invariant.
     ///
-    /// - Parameter grace: how long two disjoint quorate sets may coexist; default the failure
-    ///   detection bound of the radio timings for 12 members (the chaos clouds' largest).
-    public init(grace: Duration = MembershipSettings.radio.failureDetectionBound(memberCount: 12)) {
+    /// - Parameter grace: how long two disjoint quorate sets may coexist. Default 10 s, the
+    ///   design's figure for a minority to report no quorum (DESIGN 8), below the radio
+    ///   timings' failure detection bound for 12 members (16 s).
+    public init(grace: Duration = .seconds(10)) {
         self.grace = grace
     }
 

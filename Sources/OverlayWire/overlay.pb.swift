@@ -121,6 +121,12 @@ public nonisolated struct Overlayd_V1_Packet: Sendable {
   /// the sender's wall clock in Unix ms, checked against a skew window
   public var sentAtMs: UInt64 = 0
 
+  /// the epoch of the sender's committed quorum view, 0 if it has none
+  public var viewEpoch: UInt64 = 0
+
+  /// that view's lineage: a receiver behind it in the same lineage catches up
+  public var viewLineage: Data = Data()
+
   /// only append to this list
   public var message: Overlayd_V1_Packet.OneOf_Message? = nil
 
@@ -614,7 +620,7 @@ nonisolated extension Overlayd_V1_Datagram: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Overlayd_V1_Packet: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Packet"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recipient\0\u{1}session\0\u{1}sequence\0\u{3}sent_at_ms\0\u{2}\u{6}ping\0\u{1}ack\0\u{3}ping_request\0\u{1}nack\0\u{1}sync\0\u{1}gossip\0\u{2}\u{5}items\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recipient\0\u{1}session\0\u{1}sequence\0\u{3}sent_at_ms\0\u{3}view_epoch\0\u{3}view_lineage\0\u{2}\u{4}ping\0\u{1}ack\0\u{3}ping_request\0\u{1}nack\0\u{1}sync\0\u{1}gossip\0\u{2}\u{5}items\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -626,6 +632,8 @@ nonisolated extension Overlayd_V1_Packet: SwiftProtobuf.Message, SwiftProtobuf._
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.session) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.sequence) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.sentAtMs) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.viewEpoch) }()
+      case 6: try { try decoder.decodeSingularBytesField(value: &self.viewLineage) }()
       case 10: try {
         var v: Overlayd_V1_Ping?
         var hadOneofValue = false
@@ -727,6 +735,12 @@ nonisolated extension Overlayd_V1_Packet: SwiftProtobuf.Message, SwiftProtobuf._
     if self.sentAtMs != 0 {
       try visitor.visitSingularUInt64Field(value: self.sentAtMs, fieldNumber: 4)
     }
+    if self.viewEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.viewEpoch, fieldNumber: 5)
+    }
+    if !self.viewLineage.isEmpty {
+      try visitor.visitSingularBytesField(value: self.viewLineage, fieldNumber: 6)
+    }
     switch self.message {
     case .ping?: try {
       guard case .ping(let v)? = self.message else { preconditionFailure() }
@@ -765,6 +779,8 @@ nonisolated extension Overlayd_V1_Packet: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.session != rhs.session {return false}
     if lhs.sequence != rhs.sequence {return false}
     if lhs.sentAtMs != rhs.sentAtMs {return false}
+    if lhs.viewEpoch != rhs.viewEpoch {return false}
+    if lhs.viewLineage != rhs.viewLineage {return false}
     if lhs.message != rhs.message {return false}
     if lhs.items != rhs.items {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}

@@ -32,6 +32,9 @@ struct ChaosCommand: ParsableCommand {
     @Flag(help: "Also require that the healed view is exactly the running nodes when they are a majority of it (a goal today's voting misses in some seeds: Docs/results.md).")
     var viewTracksRunning = false
 
+    @Option(help: "How long two disjoint quorate sets may coexist while a cut is detected, in seconds (default 10, the design's figure).")
+    var quorumGrace: Double = 10
+
     @Flag(help: "Print one line per seed even when it passes.")
     var verbose = false
 
@@ -47,7 +50,9 @@ struct ChaosCommand: ParsableCommand {
             }
         }
         let attackOption = (attacks.map { " --attacks \($0)" } ?? "") + (viewTracksRunning ? " --view-tracks-running" : "")
+            + (quorumGrace == 10 ? "" : " --quorum-grace \(quorumGrace)")
         let strict = viewTracksRunning
+        let grace = Duration.milliseconds(Int64(quorumGrace * 1000))
         let started = ContinuousClock.now
         var csv = CSVTable(header: ["seed", "summary", "passed", "convergence_s", "deadline_s", "steps", "attacks", "trace", "violation"])
         var failures: [ChaosRun.Outcome] = []
@@ -58,7 +63,7 @@ struct ChaosCommand: ParsableCommand {
         let attackKinds = kinds
         let outcomes = Parallel.map(values) { value in
             let extra: [any Invariant] = strict ? [ViewTracksRunningNodes()] : []
-            var run = ChaosRun(seed: value, attacks: attackKinds, invariants: MembershipInvariants.all() + QuorumInvariants.all() + extra)
+            var run = ChaosRun(seed: value, attacks: attackKinds, invariants: MembershipInvariants.all() + QuorumInvariants.all(grace: grace) + extra)
             return run.run()
         }
         for (value, outcome) in zip(values, outcomes) {

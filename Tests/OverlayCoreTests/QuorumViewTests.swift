@@ -183,6 +183,34 @@ import Testing
         #expect(view.pendingProposals.isEmpty, "the vote before the restart may be out there; a second one could equivocate")
     }
 
+    @Test func aNodeThatHearsANewerEpochStatedReportsNoQuorumUntilItCatchesUp() {
+        var view = Self.view(for: 0)
+        let lineage = Data(repeating: 1, count: 8)
+        let everyone = Self.observe([1: .alive, 2: .alive, 3: .alive, 4: .alive])
+        _ = view.evaluate(members: everyone, now: Self.t0)
+        #expect(view.status.hasQuorum)
+        let same = view.noteStatedView(epoch: 7, lineage: lineage)
+        let older = view.noteStatedView(epoch: 6, lineage: lineage)
+        let otherCloud = view.noteStatedView(epoch: 9, lineage: Data(repeating: 2, count: 8))
+        #expect(!same && !older && !otherCloud, "the same epoch, an older one, another cloud's")
+        _ = view.evaluate(members: everyone, now: Self.t0 + .milliseconds(500))
+        #expect(view.status.hasQuorum)
+
+        let newer = view.noteStatedView(epoch: 8, lineage: lineage)
+        #expect(newer)
+        let directives = view.evaluate(members: everyone, now: Self.t0 + .seconds(1))
+        #expect(!view.status.hasQuorum, "a majority moved to epoch 8, possibly without this node")
+        #expect(view.quorateSet == nil)
+        #expect(directives.contains(.quorumChanged(view.status)))
+        #expect(view.pendingProposals.isEmpty)
+
+        _ = view.onSyncView(from: Self.ids[1], epoch: 8, lineage: lineage, size: 5, members: Self.ids)
+        #expect(view.view?.epoch == 8)
+        #expect(view.newerEpochSeen == nil)
+        _ = view.evaluate(members: everyone, now: Self.t0 + .seconds(2))
+        #expect(view.status.hasQuorum)
+    }
+
     @Test func laggingNodeAdoptsAHigherEpochOfItsCloudButNeverALowerOne() {
         var view = Self.view(for: 4)
         let lineage = Data(repeating: 1, count: 8)

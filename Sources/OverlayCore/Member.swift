@@ -11,6 +11,9 @@ public enum MemberState: String, Sendable, CaseIterable, Comparable {
     /// Left gracefully.
     case left
 
+    /// Alive or suspect: still probed, gossiped to, and counted in the cloud's size.
+    public var isLive: Bool { self == .alive || self == .suspect }
+
     /// The precedence among claims with the same incarnation (SWIM 4.2): alive < suspect <
     /// failed < left. A claim replaces another when its `(incarnation, rank)` is larger.
     var rank: Int {

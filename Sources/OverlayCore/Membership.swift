@@ -84,6 +84,10 @@ public struct Membership: Sendable {
     /// gossip round samples members five times a second; sorting a 1,000-member table each
     /// time dominated large clouds).
     private var memberIDs: [NodeID] = []
+    /// How many of ``members`` are alive or suspect, kept in step where states change: every
+    /// datagram sent asks for it (the retransmit limit), and counting a 1,000-member table
+    /// each time dominated large clouds.
+    private var liveMembers = 0
     /// Whether this node has left gracefully.
     public private(set) var hasLeft = false
     /// This node's own latest ALIVE (or LEFT) claim.
@@ -134,7 +138,10 @@ public struct Membership: Sendable {
 
     /// The number of members that count for the protocol's formulas: this node plus every
     /// member that is alive or suspect.
-    public var liveCount: Int { 1 + members.values.count { $0.state == .alive || $0.state == .suspect } }
+    public var liveCount: Int {
+        assert(liveMembers == members.values.count { $0.state.isLive }, "live count out of step")
+        return 1 + liveMembers
+    }
 
     /// Lifeguard's local health score (0 is healthy).
     public var localHealthScore: Int { health.score }
@@ -252,7 +259,7 @@ public struct Membership: Sendable {
 
     private mutating func joinAttempt(now: Instant) -> [MembershipDirective] {
         timers.schedule(.join, at: now + settings.joinRetryInterval)
-        guard !hasLeft, !members.values.contains(where: { $0.state == .alive || $0.state == .suspect }) else { return [] }
+        guard !hasLeft, liveMembers == 0 else { return [] }
         return joinTargets.filter { $0.id != localID && $0.endpoint != localEndpoint }.map { .sync(to: $0, replyWanted: true) }
     }
 
@@ -426,6 +433,7 @@ public struct Membership: Sendable {
             guard state == .alive else { return [] }
             let endpoint = PeerEndpoint(host: claim.endpoint.host, port: UInt16(claim.endpoint.port))
             memberIDs.insert(subject, at: insertionIndex(of: subject))
+            liveMembers += 1
             members[subject] = Member(
                 id: subject, name: claim.name, endpoint: endpoint, state: .alive, incarnation: claim.incarnation,
                 stateSince: now, lastHeard: nil, roundTrip: nil, aliveClaim: item, stateClaim: nil)
@@ -473,6 +481,7 @@ public struct Membership: Sendable {
             member.stateClaim = item
             suspicions[subject] = nil
         }
+        liveMembers += (state.isLive ? 1 : 0) - (previous.isLive ? 1 : 0)
         members[subject] = member
         var out: [MembershipDirective] = [.broadcast(item)]
         if previous != state {

@@ -88,17 +88,22 @@ public enum ScaleExperiment {
         configuration.quorumView = settings.quorumView
         let cloud = SimulatedCloud(configuration: configuration, seed: seed)
         for index in 0..<nodes { cloud.scheduleStart(index, at: .zero) }
-        let target = nodes * (nodes - 1)
+        return (cloud, joinTime(cloud, target: nodes * (nodes - 1), limit: settings.bootstrapLimit))
+    }
+
+    /// Runs `cloud` until `target` (observer, member) pairs see each other alive, or until
+    /// `limit` of virtual time; the time it took, or `nil` if it did not get there.
+    private static func joinTime(_ cloud: SimulatedCloud, target: Int, limit: Duration) -> Duration? {
         var aliveViews = 0
-        let limit = SimTime.zero + settings.bootstrapLimit
-        while aliveViews < target, let next = cloud.nextEventTime, next <= limit {
+        let deadline = SimTime.zero + limit
+        while aliveViews < target, let next = cloud.nextEventTime, next <= deadline {
             guard let record = cloud.step() else { break }
             for change in record.changes {
                 if change.to == .alive, change.from != .alive { aliveViews += 1 }
                 if change.from == .alive, change.to != .alive { aliveViews -= 1 }
             }
         }
-        return (cloud, aliveViews >= target ? cloud.now - .zero : nil)
+        return aliveViews >= target ? cloud.now - .zero : nil
     }
 
     /// Measures one loss rate on a copy of a joined cloud.
@@ -271,17 +276,7 @@ extension ScaleExperiment {
         for k in 0..<clouds {
             for index in cloud.nodes(inCloud: k) where index != spare(k) { cloud.scheduleStart(index, at: .zero) }
         }
-        let target = clouds * size * (size - 1)
-        var aliveViews = 0
-        let limit = SimTime.zero + settings.bootstrapLimit
-        while aliveViews < target, let next = cloud.nextEventTime, next <= limit {
-            guard let record = cloud.step() else { break }
-            for change in record.changes {
-                if change.to == .alive, change.from != .alive { aliveViews += 1 }
-                if change.from == .alive, change.to != .alive { aliveViews -= 1 }
-            }
-        }
-        let joined = aliveViews >= target ? cloud.now - .zero : nil
+        let joined = joinTime(cloud, target: clouds * size * (size - 1), limit: settings.bootstrapLimit)
 
         cloud.network.lossRate = lossRate
         var rng = DeterministicRandom.stream(seed ^ UInt64((lossRate * 1_000_000).rounded()), 0xFED)

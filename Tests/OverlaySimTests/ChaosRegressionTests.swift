@@ -76,7 +76,7 @@ import Testing
         #expect(outcome.passed, "\(outcome.violation.map(String.init(describing:)) ?? ""); replay: overlay-sim chaos --seeds \(seed)..\(seed) --quorum-grace 0")
     }
 
-    /// Found by `--view-tracks-running` (24 of seeds 1..100): after healing, the view keeps a
+    /// Found by `--view-tracks-running` (19 of seeds 1..100): after healing, the view keeps a
     /// stopped member or lacks a restarted one although the running nodes are a majority. The
     /// votes of a round split between changes, and the round stays open because the stopped
     /// members could in principle still complete a majority; or SWIM forgot a stopped member

@@ -19,6 +19,10 @@ public struct ScalePoint: Sendable {
     /// Seconds from each crash until every running node marked the crashed node failed
     /// (`nil`: not everywhere by the end of the window).
     public let detectionSeconds: [Double?]
+    /// For each crash not detected everywhere, what the running nodes that had not marked it
+    /// failed believed at the end of the window (`"3 of 1002: 2 alive, 1 unknown"`); empty
+    /// strings for crashes detected everywhere.
+    public var detectionLaggards: [String] = []
     /// Live members declared failed by anyone (distinct member and incarnation).
     public let falseFailures: Int
     /// Node-hours observed for ``falseFailures``.
@@ -142,6 +146,7 @@ public enum ScaleExperiment {
         }
 
         var detections: [Double?] = []
+        var laggards: [String] = []
         let seeds = base.configuration.seedCount
         for _ in 0..<settings.crashes {
             let candidates = cloud.upNodes.filter { $0 >= seeds }
@@ -152,12 +157,15 @@ public enum ScaleExperiment {
             cloud.crash(victim)
             tracker.run(until: crashedAt + settings.crashSpacing)
             detections.append(tracker.failedEverywhere(cloud.id(victim), among: cloud.upNodes).map { ($0 - crashedAt).seconds })
+            laggards.append(tracker.laggards(cloud.id(victim), among: cloud.upNodes))
         }
         let measured = (cloud.now - start).seconds
-        return ScalePoint(
+        var point = ScalePoint(
             nodes: nodes, lossRate: lossRate, disseminationRounds: rounds, bytesPerNodePerSecond: bytesRate,
             datagramsPerNodePerSecond: datagramRate, detectionSeconds: detections,
             falseFailures: tracker.falseFailures, nodeHours: tracker.nodeSeconds / 3600, measuredSeconds: measured)
+        point.detectionLaggards = laggards
+        return point
     }
 
     /// Follows the steps of a measurement: who learned which new member when, who marked which
@@ -214,6 +222,21 @@ public enum ScaleExperiment {
             let needed = Int((0.99 * Double(members.count)).rounded(.up))
             guard needed > 0, let first = learned.first, learned.count >= needed else { return .infinity }
             return (learned[needed - 1] - first).seconds / gossip.seconds
+        }
+
+        /// What the nodes of `audience` that have not marked `subject` failed believe about it,
+        /// counted by state (`""` if every node marked it).
+        func laggards(_ subject: NodeID, among audience: [Int]) -> String {
+            let marks = failing[subject] ?? [:]
+            let behind = audience.filter { cloud.id($0) != subject && marks[$0] == nil }
+            guard !behind.isEmpty else { return "" }
+            var states: [String: Int] = [:]
+            for node in behind {
+                let state = cloud.nodes[node].agent?.membership.members[subject]?.state
+                states[state.map { "\($0)" } ?? "unknown", default: 0] += 1
+            }
+            let detail = states.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            return "\(behind.count) of \(audience.count - 1): \(detail)"
         }
 
         /// When the last node of `audience` (other than `subject`) marked `subject` failed, if

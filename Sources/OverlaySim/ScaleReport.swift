@@ -21,7 +21,10 @@ public struct ScaleReport: Sendable {
         ])
         for point in points {
             let (median, maximum) = Self.rounds(point.disseminationRounds)
-            let detections = point.detectionSeconds.map { $0.map { Format.fixed($0, 1) } ?? "not all" }.joined(separator: ", ")
+            let detections = point.detectionSeconds.enumerated().map { index, seconds in
+                seconds.map { Format.fixed($0, 1) }
+                    ?? "not all (\(index < point.detectionLaggards.count ? point.detectionLaggards[index] : "?") left)"
+            }.joined(separator: ", ")
             table.append([
                 "\(point.nodes)", Self.loss(point.lossRate), "\(Format.fixed(median, 1)) / \(Format.fixed(maximum, 1))",
                 Format.fixed(point.disseminationBound, 1), Format.fixed(point.bytesPerNodePerSecond, 0),

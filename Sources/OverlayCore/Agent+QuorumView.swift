@@ -47,9 +47,11 @@ extension Agent {
     /// for its view with a push-pull (at most once a second), instead of waiting for the next
     /// periodic push-pull to bring it.
     mutating func noteStatedView(of packet: Overlayd_V1_Packet, from sender: NodeID, now: Instant) -> [AgentDirective] {
-        guard quorumView != nil, packet.viewEpoch > 0,
-              quorumView!.noteStatedView(epoch: packet.viewEpoch, lineage: packet.viewLineage) else { return [] }
-        var out = evaluateView(now: now)
+        guard quorumView != nil, packet.viewEpoch > 0 else { return [] }
+        let wasBehind = quorumView!.newerEpochSeen != nil
+        guard quorumView!.noteStatedView(epoch: packet.viewEpoch, lineage: packet.viewLineage) else { return [] }
+        // Every datagram from a member ahead says so again; the status changes only the first time.
+        var out = wasBehind ? [] : evaluateView(now: now)
         if lastCatchUpAt.map({ now - $0 >= .seconds(1) }) ?? true, let member = membership.members[sender] {
             lastCatchUpAt = now
             out += sync(to: Destination(id: sender, endpoint: member.endpoint), replyWanted: true, now: now)

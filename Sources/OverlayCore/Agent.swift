@@ -151,7 +151,7 @@ public struct Agent: Sendable {
         self.rng = rng
         if let quorum = settings.quorum {
             self.quorumView = QuorumView(
-                signer: signer, settings: quorum, restored: restoredView?.view, lastVote: restoredView?.lastVote,
+                signer: signer, settings: quorum, restored: restoredView?.view, acceptor: restoredView?.acceptor, lastVote: restoredView?.lastVote,
                 bootstrap: bootstrapView, session: session)
         }
     }
@@ -342,7 +342,7 @@ public struct Agent: Sendable {
                 PeerSnapshot.Peer(id: $0.id.hex, name: $0.name, endpoint: $0.endpoint.description)
             })
         if let quorumView, let view = quorumView.view {
-            snapshot.view = PeerSnapshot.ViewState(view: view, lastVote: quorumView.lastVote)
+            snapshot.view = PeerSnapshot.ViewState(view: view, lastVote: quorumView.lastVote, acceptor: quorumView.acceptor)
         }
         return snapshot
     }

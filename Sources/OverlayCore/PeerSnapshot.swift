@@ -18,18 +18,23 @@ public struct PeerSnapshot: Codable, Sendable, Equatable {
         }
     }
 
-    /// The quorum view and this node's last vote, so a restart neither forgets the view nor
-    /// votes twice in one round.
+    /// The quorum view and this node's promises and votes, so a restart neither forgets the view
+    /// nor contradicts what it promised or voted.
     public struct ViewState: Codable, Sendable, Equatable {
         /// The committed view.
         public var view: CommittedView
-        /// Where this node last voted.
+        /// Where this node last voted (kept for readers of older versions; ``acceptor`` says
+        /// more).
         public var lastVote: QuorumView.VotePosition?
+        /// What this node promised and voted at the view's epoch (absent in snapshots of older
+        /// versions).
+        public var acceptor: ViewAcceptorState?
 
         /// Creates the state.
-        public init(view: CommittedView, lastVote: QuorumView.VotePosition?) {
+        public init(view: CommittedView, lastVote: QuorumView.VotePosition?, acceptor: ViewAcceptorState? = nil) {
             self.view = view
             self.lastVote = lastVote
+            self.acceptor = acceptor
         }
     }
 

@@ -538,8 +538,12 @@ public nonisolated struct Overlayd_V1_SelectionAnnouncement: Sendable {
 }
 
 /// The origin's vote for one change of the quorum view (add and remove members), from `epoch`
-/// to `epoch + 1`. A change commits when a majority of the view at `epoch` vote for exactly the
-/// same change in the same round. Docs/membership-view.md explains the rules.
+/// to `epoch + 1`, or its promise for a recovery round. Round 0 is the fast round: anyone may
+/// propose, and a change commits when three quarters of the view vote for exactly it. Rounds
+/// from 1 on are classic Paxos rounds, each owned by one coordinator: the members promise the
+/// round (promise = true), the coordinator votes for the change the promises force on it, the
+/// members vote the same, and a majority of votes commits. Docs/membership-view.md explains the
+/// rules and why they are safe.
 public nonisolated struct Overlayd_V1_ViewVote: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -548,17 +552,29 @@ public nonisolated struct Overlayd_V1_ViewVote: Sendable {
   /// the committed epoch the change starts from
   public var epoch: UInt64 = 0
 
-  /// raised only when votes prove no change can win this round
+  /// 0: the fast round; 1 and up: a recovery round of `coordinator`
   public var round: UInt32 = 0
 
-  /// public keys admitted, sorted
+  /// public keys admitted, sorted (promise: of the change last voted for)
   public var add: [Data] = []
 
-  /// public keys removed, sorted
+  /// public keys removed, sorted (promise: of the change last voted for)
   public var remove: [Data] = []
 
   /// identifies the cloud: the hash of its first view
   public var lineage: Data = Data()
+
+  /// the recovery round's owner; empty in the fast round
+  public var coordinator: Data = Data()
+
+  /// a promise for (round, coordinator), not a vote (from the coordinator: it opens the round)
+  public var promise: Bool = false
+
+  /// promise: the round of the origin's last vote at this epoch (with add/remove; none if both empty)
+  public var votedRound: UInt32 = 0
+
+  /// promise: that round's coordinator (empty: the fast round)
+  public var votedCoordinator: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1403,7 +1419,7 @@ nonisolated extension Overlayd_V1_SelectionAnnouncement: SwiftProtobuf.Message, 
 
 nonisolated extension Overlayd_V1_ViewVote: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ViewVote"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epoch\0\u{1}round\0\u{1}add\0\u{1}remove\0\u{1}lineage\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epoch\0\u{1}round\0\u{1}add\0\u{1}remove\0\u{1}lineage\0\u{1}coordinator\0\u{1}promise\0\u{3}voted_round\0\u{3}voted_coordinator\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1416,6 +1432,10 @@ nonisolated extension Overlayd_V1_ViewVote: SwiftProtobuf.Message, SwiftProtobuf
       case 3: try { try decoder.decodeRepeatedBytesField(value: &self.add) }()
       case 4: try { try decoder.decodeRepeatedBytesField(value: &self.remove) }()
       case 5: try { try decoder.decodeSingularBytesField(value: &self.lineage) }()
+      case 6: try { try decoder.decodeSingularBytesField(value: &self.coordinator) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.promise) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.votedRound) }()
+      case 9: try { try decoder.decodeSingularBytesField(value: &self.votedCoordinator) }()
       default: break
       }
     }
@@ -1437,6 +1457,18 @@ nonisolated extension Overlayd_V1_ViewVote: SwiftProtobuf.Message, SwiftProtobuf
     if !self.lineage.isEmpty {
       try visitor.visitSingularBytesField(value: self.lineage, fieldNumber: 5)
     }
+    if !self.coordinator.isEmpty {
+      try visitor.visitSingularBytesField(value: self.coordinator, fieldNumber: 6)
+    }
+    if self.promise != false {
+      try visitor.visitSingularBoolField(value: self.promise, fieldNumber: 7)
+    }
+    if self.votedRound != 0 {
+      try visitor.visitSingularUInt32Field(value: self.votedRound, fieldNumber: 8)
+    }
+    if !self.votedCoordinator.isEmpty {
+      try visitor.visitSingularBytesField(value: self.votedCoordinator, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1446,6 +1478,10 @@ nonisolated extension Overlayd_V1_ViewVote: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.add != rhs.add {return false}
     if lhs.remove != rhs.remove {return false}
     if lhs.lineage != rhs.lineage {return false}
+    if lhs.coordinator != rhs.coordinator {return false}
+    if lhs.promise != rhs.promise {return false}
+    if lhs.votedRound != rhs.votedRound {return false}
+    if lhs.votedCoordinator != rhs.votedCoordinator {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

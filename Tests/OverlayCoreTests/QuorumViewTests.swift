@@ -18,15 +18,44 @@ import Testing
             lastVote: lastVote, bootstrap: false, session: 1)
     }
 
-    static func vote(by index: Int, epoch: UInt64 = 7, round: UInt32 = 0, add: [NodeID] = [], remove: [NodeID] = []) -> SignedItem {
+    static func vote(by index: Int, epoch: UInt64 = 7, round: UInt32 = 0, coordinator: Int? = nil, add: [NodeID] = [], remove: [NodeID] = []) -> SignedItem {
         let change = ViewChange(add: add, remove: remove)
         return SignedItem(kind: .viewVote(.with {
             $0.epoch = epoch
             $0.round = round
+            $0.coordinator = coordinator.map { TestKeys.id($0).data } ?? Data()
             $0.add = change.add.map(\.data)
             $0.remove = change.remove.map(\.data)
             $0.lineage = Data(repeating: 1, count: 8)
         }), signer: TestKeys.signer(index), now: t0)
+    }
+
+    /// A promise by `index` for round `(round, coordinator)`, reporting its last vote.
+    static func promise(by index: Int, round: UInt32, coordinator: Int, voted: (round: UInt32, coordinator: Int?, change: ViewChange)? = nil) -> SignedItem {
+        SignedItem(kind: .viewVote(.with {
+            $0.epoch = 7
+            $0.round = round
+            $0.coordinator = TestKeys.id(coordinator).data
+            $0.promise = true
+            $0.lineage = Data(repeating: 1, count: 8)
+            if let voted {
+                $0.votedRound = voted.round
+                $0.votedCoordinator = voted.coordinator.map { TestKeys.id($0).data } ?? Data()
+                $0.add = voted.change.add.map(\.data)
+                $0.remove = voted.change.remove.map(\.data)
+            }
+        }), signer: TestKeys.signer(index), now: t0)
+    }
+
+    /// The votes and promises node `origin` signed among `directives`, as `(ballot, promise?, change)`.
+    static func cast(_ directives: [QuorumViewDirective], by origin: Int = 0) -> [(ballot: ViewBallot, promise: Bool, change: ViewChange)] {
+        directives.compactMap { directive in
+            guard case .broadcast(let item) = directive, item.origin == TestKeys.id(origin),
+                  case .viewVote(let wire)? = item.item.kind else { return nil }
+            let ballot = ViewBallot(round: wire.round, coordinator: wire.coordinator.isEmpty ? nil : NodeID(bytes: wire.coordinator))
+            let change = ViewChange(add: wire.add.compactMap { NodeID(bytes: $0) }, remove: wire.remove.compactMap { NodeID(bytes: $0) })
+            return (ballot, wire.promise, change)
+        }
     }
 
     static func observe(_ states: [Int: MemberState], accusers: Int = 2, since: Instant = Instant(milliseconds: 0)) -> [MemberObservation] {
@@ -49,19 +78,30 @@ import Testing
         #expect(!view.status.hasQuorum)
     }
 
-    @Test func majorityOfMatchingVotesCommitsTheNextEpoch() throws {
+    @Test func fastQuorumOfMatchingVotesCommitsTheNextEpoch() throws {
         var view = Self.view(for: 0)
         let remove = [Self.ids[4]]
         #expect(view.onVote(Self.vote(by: 1, remove: remove), now: Self.t0)?.isEmpty == false)
         #expect(view.view?.epoch == 7)
         _ = view.onVote(Self.vote(by: 2, remove: remove), now: Self.t0)
-        #expect(view.view?.epoch == 7, "two of five is not a majority")
-        let outcome = view.onVote(Self.vote(by: 3, remove: remove), now: Self.t0)
+        _ = view.onVote(Self.vote(by: 3, remove: remove), now: Self.t0)
+        #expect(view.view?.epoch == 7, "three of five is a majority but not a fast quorum (four of five)")
+        let outcome = view.onVote(Self.vote(by: 4, remove: remove), now: Self.t0)
         let directives = try #require(outcome)
         #expect(view.view?.epoch == 8)
         #expect(view.view?.members == Array(Self.ids.prefix(4)))
         #expect(directives.contains { if case .viewChanged(let new, _) = $0 { new.epoch == 8 } else { false } })
         #expect(view.pendingProposals.isEmpty)
+    }
+
+    @Test func fastQuorumsMeetEveryMajorityTwiceOver() {
+        for n in 1...60 {
+            let fast = ViewQuorums.fast(n), classic = ViewQuorums.classic(n)
+            #expect(2 * fast + classic > 2 * n, "n = \(n): two fast quorums and a majority share a member")
+            #expect(fast <= n && fast >= classic)
+            #expect(2 * (fast - 1) + classic <= 2 * n || fast - 1 < classic, "n = \(n): the smallest such size")
+        }
+        #expect(ViewQuorums.fast(5) == 4 && ViewQuorums.fast(12) == 9 && ViewQuorums.fast(3) == 3)
     }
 
     @Test func votesFromNonMembersOrOtherEpochsAreNotCounted() {
@@ -90,23 +130,164 @@ import Testing
         #expect(view.onVote(empty, now: Self.t0) == nil)
     }
 
-    @Test func conflictingVotesThatCannotWinOpenTheNextRoundWhichThenCommits() {
+    /// Node 0's view at epoch 7 with 3 failed (two accusers) and 4 unreachable, evaluated every
+    /// half second for `seconds`; returns the directives and the time reached.
+    static func evaluateRepeatedly(_ view: inout QuorumView, _ states: [Int: MemberState], from start: Instant = t0, seconds: Int) -> ([QuorumViewDirective], Instant) {
+        var now = start
+        var out: [QuorumViewDirective] = []
+        for _ in 0..<(2 * seconds) {
+            out += view.evaluate(members: observe(states), now: now)
+            now = now + .milliseconds(500)
+        }
+        return (out, now)
+    }
+
+    @Test func aStalledFastRoundIsRecoveredByAMajorityThatAdoptsThePossibleWinner() throws {
         var view = Self.view(for: 0)
-        let p = [Self.ids[4]], q = [Self.ids[3]]
-        _ = view.onVote(Self.vote(by: 1, remove: p), now: Self.t0)
-        _ = view.onVote(Self.vote(by: 2, remove: q), now: Self.t0)
-        _ = view.onVote(Self.vote(by: 3, remove: p), now: Self.t0)
-        #expect(view.round == 0, "p can still reach 3 of 5 with the two unseen votes")
-        _ = view.onVote(Self.vote(by: 4, remove: q), now: Self.t0)
-        #expect(view.round == 0, "p and q each have 2, one vote unseen: still possible")
-        // Node 0 votes for a third change: now nobody can reach 3 in round 0.
-        _ = view.onVote(Self.vote(by: 0, add: [TestKeys.id(7)]), now: Self.t0)
-        #expect(view.round == 1)
-        #expect(view.view?.epoch == 7)
-        for voter in 1...3 { _ = view.onVote(Self.vote(by: voter, round: 1, remove: q), now: Self.t0) }
+        let p = ViewChange(remove: [Self.ids[4]]), q = ViewChange(remove: [Self.ids[3]])
+        _ = view.onVote(Self.vote(by: 1, remove: p.remove), now: Self.t0)
+        _ = view.onVote(Self.vote(by: 2, remove: p.remove), now: Self.t0)
+        _ = view.onVote(Self.vote(by: 3, remove: q.remove), now: Self.t0)
+        // Node 0 sees 4 failed: it wants p and joins the leading fast vote.
+        let states: [Int: MemberState] = [1: .alive, 2: .alive, 3: .alive, 4: .failed]
+        var (out, now) = Self.evaluateRepeatedly(&view, states, seconds: 2)
+        #expect(Self.cast(out).map(\.ballot) == [.fast])
+        #expect(view.view?.epoch == 7, "p has 3 fast votes of the 4 needed; node 4 never votes")
+        (out, now) = Self.evaluateRepeatedly(&view, states, from: now, seconds: 8)
+        let opened = try #require(Self.cast(out).first { $0.promise })
+        #expect(opened.ballot == ViewBallot(round: 1, coordinator: Self.ids[0]))
+        #expect(opened.change == p, "the promise reports node 0's own fast vote")
+        #expect(view.acceptor?.promised == opened.ballot)
+        _ = view.onVote(Self.promise(by: 1, round: 1, coordinator: 0, voted: (0, nil, p)), now: now)
+        let proposed = view.onVote(Self.promise(by: 3, round: 1, coordinator: 0, voted: (0, nil, q)), now: now) ?? []
+        #expect(Self.cast(proposed).filter { !$0.promise }.map(\.change) == [p], "p may have won the fast round (3 of 5 seen, 2 unseen): it must be proposed")
+        _ = view.onVote(Self.vote(by: 1, round: 1, coordinator: 0, remove: p.remove), now: now)
+        #expect(view.view?.epoch == 7, "two of the three needed")
+        _ = view.onVote(Self.vote(by: 3, round: 1, coordinator: 0, remove: p.remove), now: now)
         #expect(view.view?.epoch == 8)
-        #expect(view.view?.contains(Self.ids[3]) == false)
-        #expect(view.view?.contains(Self.ids[4]) == true)
+        #expect(view.view?.contains(Self.ids[4]) == false)
+        #expect(view.view?.contains(Self.ids[3]) == true)
+    }
+
+    @Test func aCoordinatorMustProposeTheFastChangeThatMayHaveWonEvenIfItWantsAnother() {
+        var view = Self.view(for: 0)
+        let p = ViewChange(remove: [Self.ids[4]])
+        // Node 0 sees 3 failed only, and opens a recovery round after the fast round stalls.
+        var (out, now) = Self.evaluateRepeatedly(&view, [1: .alive, 2: .alive, 3: .failed, 4: .alive], seconds: 2)
+        _ = view.onVote(Self.vote(by: 1, remove: p.remove), now: now)
+        (out, now) = Self.evaluateRepeatedly(&view, [1: .alive, 2: .alive, 3: .failed, 4: .alive], from: now, seconds: 8)
+        let ballot = ViewBallot(round: 1, coordinator: Self.ids[0])
+        #expect(Self.cast(out).contains { $0.promise && $0.ballot == ballot })
+        _ = view.onVote(Self.promise(by: 1, round: 1, coordinator: 0, voted: (0, nil, p)), now: now)
+        _ = view.onVote(Self.promise(by: 2, round: 1, coordinator: 0, voted: (0, nil, p)), now: now)
+        // Promises of 0 (its own fast vote, for removing 3), 1 and 2 (p): p has 2 of the 3
+        // seen, and with nodes 3 and 4 unseen could have had 4: it is forced.
+        #expect(view.acceptor?.voted == ballot)
+        #expect(view.acceptor?.change == p)
+    }
+
+    @Test func aCoordinatorIsFreeWhenTheMajorityProvesNoFastChangeWon() {
+        var view = Self.view(for: 0)
+        let p = ViewChange(remove: [Self.ids[4]]), q = ViewChange(remove: [Self.ids[2]])
+        _ = view.onVote(Self.vote(by: 1, remove: p.remove), now: Self.t0)
+        _ = view.onVote(Self.vote(by: 2, remove: q.remove), now: Self.t0)
+        let states: [Int: MemberState] = [1: .alive, 2: .alive, 3: .failed, 4: .alive]
+        let (out, now) = Self.evaluateRepeatedly(&view, states, seconds: 3)
+        let mine = ViewChange(remove: [Self.ids[3]])
+        #expect(Self.cast(out).contains { !$0.promise && $0.ballot == .fast && $0.change == mine })
+        let ballot = ViewBallot(round: 1, coordinator: Self.ids[0])
+        #expect(view.acceptor?.promised == ballot, "three different fast votes of five: none can reach four, so recovery starts at once")
+        _ = view.onVote(Self.promise(by: 1, round: 1, coordinator: 0, voted: (0, nil, p)), now: now)
+        _ = view.onVote(Self.promise(by: 2, round: 1, coordinator: 0, voted: (0, nil, q)), now: now)
+        #expect(view.acceptor?.voted == ballot)
+        #expect(view.acceptor?.change == mine, "each change has 1 of 3 seen: none could have reached 4, so the coordinator proposes its own")
+    }
+
+    @Test func aRecoveryRoundAdoptsTheChangeOfTheHighestRoundPromisedToIt() {
+        var view = Self.view(for: 0)
+        let p = ViewChange(remove: [Self.ids[4]]), q = ViewChange(remove: [Self.ids[2]])
+        _ = view.onVote(Self.vote(by: 1, remove: q.remove), now: Self.t0)
+        _ = view.onVote(Self.vote(by: 2, remove: q.remove), now: Self.t0)
+        _ = view.onVote(Self.promise(by: 3, round: 1, coordinator: 3), now: Self.t0)
+        let states: [Int: MemberState] = [1: .alive, 2: .alive, 3: .failed, 4: .alive]
+        let (_, now) = Self.evaluateRepeatedly(&view, states, seconds: 6)
+        let ballot = ViewBallot(round: 2, coordinator: Self.ids[0])
+        #expect(view.acceptor?.promised == ballot, "node 3's round 1 stalled; node 0 opens a higher one")
+        _ = view.onVote(Self.promise(by: 1, round: 2, coordinator: 0, voted: (1, 3, p)), now: now)
+        _ = view.onVote(Self.promise(by: 2, round: 2, coordinator: 0, voted: (0, nil, q)), now: now)
+        #expect(view.acceptor?.voted == ballot)
+        #expect(view.acceptor?.change == p, "round 1 of node 3 outranks the fast round: its change may have won")
+    }
+
+    @Test func aMemberThatPromisedARoundNeverVotesInALowerOne() {
+        var view = Self.view(for: 1)
+        let p = ViewChange(remove: [Self.ids[4]]), q = ViewChange(remove: [Self.ids[3]])
+        let promised = view.onVote(Self.promise(by: 0, round: 2, coordinator: 0), now: Self.t0) ?? []
+        #expect(Self.cast(promised, by: 1).map(\.ballot) == [ViewBallot(round: 2, coordinator: Self.ids[0])])
+        #expect(view.acceptor?.promised == ViewBallot(round: 2, coordinator: Self.ids[0]))
+        let lower = view.onVote(Self.vote(by: 3, round: 1, coordinator: 3, remove: q.remove), now: Self.t0) ?? []
+        #expect(Self.cast(lower, by: 1).isEmpty)
+        #expect(view.acceptor?.voted == nil, "round 1/3 is below the promised 2/0")
+        _ = view.onVote(Self.vote(by: 0, round: 2, coordinator: 0, remove: p.remove), now: Self.t0)
+        #expect(view.acceptor?.voted == ViewBallot(round: 2, coordinator: Self.ids[0]))
+        #expect(view.acceptor?.change == p)
+        let again = view.onVote(Self.promise(by: 3, round: 1, coordinator: 3), now: Self.t0) ?? []
+        #expect(Self.cast(again, by: 1).isEmpty, "no promise for a round below the one promised")
+    }
+
+    @Test func malformedRecoveryItemsAreRefused() {
+        var view = Self.view(for: 0)
+        let fastWithCoordinator = Self.vote(by: 1, round: 0, coordinator: 2, remove: [Self.ids[4]])
+        #expect(view.onVote(fastWithCoordinator, now: Self.t0) == nil)
+        let recoveryWithout = Self.vote(by: 1, round: 3, remove: [Self.ids[4]])
+        #expect(view.onVote(recoveryWithout, now: Self.t0) == nil)
+        let promiseForFast = SignedItem(kind: .viewVote(.with {
+            $0.epoch = 7
+            $0.promise = true
+            $0.lineage = Data(repeating: 1, count: 8)
+        }), signer: TestKeys.signer(1), now: Self.t0)
+        #expect(view.onVote(promiseForFast, now: Self.t0) == nil)
+    }
+
+    @Test func aMemberNobodyRemembersIsRemovedAfterTheGrace() {
+        var settings = QuorumViewSettings()
+        settings.voteDelay = .seconds(1)
+        settings.forgottenMemberGrace = .seconds(20)
+        var view = QuorumView(
+            signer: TestKeys.signer(0), settings: settings,
+            restored: CommittedView(epoch: 7, lineage: Data(repeating: 1, count: 8), members: Self.ids), bootstrap: false, session: 1)
+        // SWIM here knows 1 and 2 only: 3 and 4 are members of the view nobody mentions.
+        var now = Self.t0
+        for _ in 0..<30 {
+            _ = view.evaluate(members: Self.observe([1: .alive, 2: .alive]), now: now)
+            now = now + .milliseconds(500)
+        }
+        #expect(view.status.hasQuorum)
+        #expect(view.acceptor?.voted == nil, "15 s: still within the grace")
+        for _ in 0..<20 {
+            _ = view.evaluate(members: Self.observe([1: .alive, 2: .alive]), now: now)
+            now = now + .milliseconds(500)
+        }
+        #expect(view.acceptor?.change == ViewChange(remove: [Self.ids[3], Self.ids[4]]))
+    }
+
+    @Test func aRestartKeepsItsPromiseAndVote() {
+        var state = ViewAcceptorState(epoch: 7)
+        state.promised = ViewBallot(round: 2, coordinator: Self.ids[3])
+        var settings = QuorumViewSettings()
+        settings.voteDelay = .seconds(1)
+        var view = QuorumView(
+            signer: TestKeys.signer(0), settings: settings,
+            restored: CommittedView(epoch: 7, lineage: Data(repeating: 1, count: 8), members: Self.ids), acceptor: state,
+            bootstrap: false, session: 1)
+        var now = Self.t0
+        for _ in 0..<4 {
+            _ = view.evaluate(members: Self.observe([1: .alive, 2: .alive, 3: .alive, 4: .failed]), now: now)
+            now = now + .milliseconds(500)
+        }
+        #expect(view.acceptor?.voted == nil, "promised round 2: no fast vote any more")
+        _ = view.onVote(Self.vote(by: 3, round: 1, coordinator: 3, remove: [Self.ids[4]]), now: now)
+        #expect(view.acceptor?.voted == nil, "round 1 is below the promise made before the restart")
     }
 
     @Test func aSecondDifferentVoteFromOneMemberIsIgnoredAndCounted() {
@@ -122,7 +303,7 @@ import Testing
         var states: [Int: MemberState] = [1: .alive, 2: .alive, 3: .alive, 4: .failed]
         var now = Self.t0
         for _ in 0..<10 {
-            _ = view.evaluate(members: Self.observe(states, accusers: 1), now: now)
+            _ = view.evaluate(members: Self.observe(states, accusers: 1, since: Self.t0), now: now)
             now = now + .milliseconds(500)
         }
         #expect(view.lastVote == nil, "one accuser (a bad radio link) is not enough")
@@ -135,6 +316,22 @@ import Testing
         #expect(view.lastVote == QuorumView.VotePosition(epoch: 7, round: 0))
         #expect(view.pendingProposals.first?.change == ViewChange(remove: [Self.ids[4]]))
         #expect(voted.contains { if case .broadcast = $0 { true } else { false } })
+    }
+
+    @Test func aFailureOnlyOneMemberSawRemovesTheMemberOnceUnrefutedForTheGrace() {
+        var view = Self.view(for: 0)
+        let states: [Int: MemberState] = [1: .alive, 2: .alive, 3: .alive, 4: .failed]
+        var now = Self.t0
+        for _ in 0..<100 {
+            _ = view.evaluate(members: Self.observe(states, accusers: 1, since: Self.t0), now: now)
+            now = now + .milliseconds(500)
+        }
+        #expect(view.lastVote == nil, "50 s: within the 60 s grace, the member could still refute")
+        for _ in 0..<30 {
+            _ = view.evaluate(members: Self.observe(states, accusers: 1, since: Self.t0), now: now)
+            now = now + .milliseconds(500)
+        }
+        #expect(view.acceptor?.change == ViewChange(remove: [Self.ids[4]]))
     }
 
     @Test func memberThatLeftIsRemovedWithoutAccusers() {

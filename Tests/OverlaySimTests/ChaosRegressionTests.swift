@@ -57,8 +57,10 @@ import Testing
     /// detection window across a cut (seeds 72, 77, 183, 280: under 2 s). Committed views never
     /// diverge meanwhile. The invariant allows 10 s, the design's figure; these seeds show that
     /// it sees the window with no grace and passes with it, and 245 and 327 stay as regressions
-    /// of the header fix.
-    @Test(arguments: [72, 183] as [UInt64])
+    /// of the header fix. With recovery rounds the traces moved: of seeds 1..500, 141 (0.5-1 s),
+    /// 147 (1-2 s: a node still at epoch 4 counts a member that already voted epoch 5) and 199
+    /// (under 0.5 s) show the window.
+    @Test(arguments: [141, 147] as [UInt64])
     func disjointQuorateSetsLastNoLongerThanDetection(seed: UInt64) {
         var strict = ChaosRun(seed: seed, invariants: [NoDisjointQuorateSets(grace: .zero)])
         #expect(strict.run().violation?.invariant == NoDisjointQuorateSets().name, "the transient is seen without grace")
@@ -76,20 +78,18 @@ import Testing
         #expect(outcome.passed, "\(outcome.violation.map(String.init(describing:)) ?? ""); replay: overlay-sim chaos --seeds \(seed)..\(seed) --quorum-grace 0")
     }
 
-    /// Found by `--view-tracks-running` (19 of seeds 1..100): after healing, the view keeps a
-    /// stopped member or lacks a restarted one although the running nodes are a majority. The
-    /// votes of a round split between changes, and the round stays open because the stopped
-    /// members could in principle still complete a majority; or SWIM forgot a stopped member
-    /// before it was voted out. Every running node still holds the same view
-    /// (`healed-committed-views-agree` passes). Seed 5: a round-0 vote to remove two members
-    /// (one of them running again) holds 2 votes and nobody can vote again in that round;
-    /// seed 6: SWIM forgot the three stopped members before they were voted out.
-    @Test(arguments: [5, 6] as [UInt64])
+    /// Found by `--view-tracks-running` (19 of seeds 1..100 before recovery rounds): after
+    /// healing, the view kept a stopped member or lacked a restarted one although the running
+    /// nodes were a majority. Seed 5: a fast-round vote to remove two members (one of them
+    /// running again) held 2 votes and nobody could vote again in that round; seed 6: SWIM
+    /// forgot the three stopped members before they were voted out. Seeds 144 and 148 (found
+    /// after recovery rounds): a member one node declared failed was never confirmed by a
+    /// second accuser (nobody probes a failed member), so nobody wanted it removed. The test
+    /// checks the property, not a trace: the healed view is exactly the running nodes.
+    @Test(arguments: [5, 6, 144, 148] as [UInt64])
     func theHealedViewTracksTheRunningNodes(seed: UInt64) {
-        withKnownIssue("a split voting round never closes while stopped members could vote (Docs/results.md, 'Findings')") {
-            var run = ChaosRun(seed: seed, invariants: MembershipInvariants.all() + QuorumInvariants.all() + [ViewTracksRunningNodes()])
-            let outcome = run.run()
-            #expect(outcome.passed, "\(outcome.violation.map(String.init(describing:)) ?? "")")
-        }
+        var run = ChaosRun(seed: seed, invariants: MembershipInvariants.all() + QuorumInvariants.all() + [ViewTracksRunningNodes()])
+        let outcome = run.run()
+        #expect(outcome.passed, "\(outcome.violation.map(String.init(describing:)) ?? ""); replay: overlay-sim chaos --seeds \(seed)..\(seed) --view-tracks-running")
     }
 }

@@ -91,7 +91,7 @@ let package = Package(
         ),
         .testTarget(name: "OverlayCryptoTests", dependencies: ["OverlayCrypto"]),
         .testTarget(name: "OverlayWireTests", dependencies: ["OverlayWire"]),
-        .testTarget(name: "OverlayCoreTests", dependencies: ["OverlayCore"]),
+        .testTarget(name: "OverlayCoreTests", dependencies: ["OverlayCore"], exclude: ["Hops/Fixtures"]),
         .testTarget(name: "OverlayNodeTests", dependencies: ["OverlayNode"]),
         .testTarget(name: "OverlayClientTests", dependencies: ["OverlayClient", "OverlayNode"]),
         .testTarget(name: "OverlaySimTests", dependencies: ["OverlaySim", "OverlayCore", "OverlayWire"]),

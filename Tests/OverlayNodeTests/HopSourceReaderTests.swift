@@ -49,4 +49,43 @@ import Testing
         // the command would have ended by itself.
         #expect(clock.now - start < .seconds(60))
     }
+
+    /// `echo dump | nc -q 1 ...` is a pipeline: killing the shell alone would leave `nc`
+    /// holding the pipe, and the read would never end.
+    @Test func aHungPipelineIsStoppedWholeAndTheReaderReturns() async {
+        let marker = "hop-reader-test-\(UInt32.random(in: 0...UInt32.max))"
+        let reader = HopSourceReader(format: .babel, command: "echo dump | sh -c 'sleep 120; : \(marker)' | cat", timeout: .milliseconds(300))
+        guard case .failure(let error) = await reader.run() else {
+            Issue.record("a hung pipeline gave output")
+            return
+        }
+        #expect(error.description.contains("ran longer than"))
+        try? await Task.sleep(for: .milliseconds(200))
+        let left = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        #expect(left != nil)
+        let survivors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        let running = survivors.filter { entry in
+            guard Int(entry) != nil, let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return false }
+            return String(decoding: cmdline, as: UTF8.self).contains(marker)
+        }
+        #expect(running.isEmpty, "left running: \(running)")
+    }
+
+    /// The command sees no blocked signal (the daemon's threads block most; `nc -q 1` quits on
+    /// `SIGALRM` and hung for ever when the mask was inherited).
+    @Test func theCommandRunsWithNoSignalBlocked() async throws {
+        let reader = HopSourceReader(format: .babel, command: "grep SigBlk /proc/self/status")
+        let text = try await reader.run().get()
+        let mask = text.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "?"
+        #expect(mask.allSatisfy { $0 == "0" } && !mask.isEmpty, "SigBlk \(mask)")
+    }
+
+    @Test func aCommandKilledOrMissingIsReportedByStatus() async {
+        let missing = HopSourceReader(format: .babel, command: "/nonexistent/babel-dump")
+        guard case .failure(let error) = await missing.run() else {
+            Issue.record("a missing command gave output")
+            return
+        }
+        #expect(error.description.contains("exited with status 127"))
+    }
 }

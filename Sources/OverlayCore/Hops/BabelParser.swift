@@ -1,41 +1,77 @@
 import Foundation
 
-/// Reads babeld's local interface dump into hop counts.
+/// Reads babeld's local interface (a `dump`, or a `monitor` stream) into hop counts.
 ///
 /// The shell connects to babeld's local socket (`-G`/`local-port`, or `local-path`), sends
-/// `dump`, and hands over everything up to the `ok` that ends the dump. The lines it reads:
+/// `dump`, and hands over what comes back. The lines it reads (babeld 1.12's `local.c`; the
+/// test fixtures are real output captured in the mesh lab, `Tests/OverlayCoreTests/Hops/Fixtures`):
 ///
 /// - the greeting: `BABEL 1.0`, `version ...`, `host ...`, `my-id ...`, `ok`;
 /// - `add interface NAME up true|false [ipv6 ADDR] [ipv4 ADDR]`, and kinds added by later
 ///   babeld versions: ignored;
 /// - `add neighbour ID address ADDR if IF reach HEX ureach HEX rxcost N txcost N [rtt MS rttcost N] cost N`:
-///   the neighbour's address is 1 hop away;
+///   the neighbour's address is 1 hop away, and its `cost` is what one hop costs here;
 /// - `add xroute PREFIX-SRC prefix PREFIX from SRC metric N`: a route this node originates,
 ///   0 hops (a gateway on this very node);
 /// - `add route ID prefix PREFIX from SRC installed yes|no id ROUTER-ID metric N refmetric N via ADDR if IF`:
 ///   an installed, finite route (metric below 65535) gives hops to its prefix, to the bare
 ///   address of a host prefix (`/32`, `/128`), and to the announcing router ID;
-/// - `change ...` lines are read like `add`; `flush route ID` removes a route read earlier.
+/// - `change ...` lines replace the `add` with the same ID; `flush neighbour|route|xroute ID`
+///   removes it (a `monitor` stream is the dump followed by these).
 ///
-/// Babel counts cost, not hops, so hops are estimated: a route whose `refmetric` is 0 comes
-/// straight from its origin, 1 hop; otherwise `1 + max(1, round(refmetric / nominalHopCost))`.
+/// **Hops from costs.** Babel counts cost, not hops. A route's `refmetric` is its cost from
+/// the next hop on, so the route is `1 + refmetric / c` hops long, where `c` is the cost of
+/// one hop. `c` is learned from this very output: the median `cost` of the neighbours whose
+/// link is up (babeld gives a loss-free wired link 96 and a wireless one 256, and more as
+/// they lose packets), so a wired mesh and a radio mesh both read right without a setting;
+/// a mesh whose links differ widely is read as if its far links cost what the near ones do.
+/// With no neighbour in the output, ``fallbackHopCost`` (256) is used; ``hopCost``, when
+/// set, replaces the learned cost. The quotient is rounded, and a route whose `refmetric` is
+/// above 0 is at least 2 hops (it comes through a neighbour that is not its origin).
+///
+/// **Unreachable.** A prefix whose routes are all retracted (metric 65535) or flushed in this
+/// output, with no finite route left, is recorded as unreachable in the table
+/// (``HopTable/isUnreachable(_:)``): the selector leaves such a gateway out instead of taking
+/// it as "hops unknown". (A retracted route's router ID is not its origin's, so only the
+/// prefix and its address are marked.) A route that vanishes between two reads is marked by
+/// ``HopTableCache``.
+///
 /// A `no ...` or `bad` reply, a line of another shape, or a route line without its fields is
 /// refused.
 public struct BabelParser: HopTableParser {
     /// ``HopSourceFormat/babel``.
     public var format: HopSourceFormat { .babel }
 
-    /// The cost of one hop in babeld's metric. Default 256, babeld's default cost of a
-    /// wireless link with no loss (a wired link costs 96).
-    public var nominalHopCost: Int
+    /// The cost of one hop, if fixed by configuration; `nil` (the default) learns it from the
+    /// neighbours' costs in each output.
+    public var hopCost: Int?
+
+    /// The cost of one hop when the output lists no neighbour to learn it from. Default 256,
+    /// babeld's cost of a loss-free wireless link (community meshes are mostly radio).
+    public var fallbackHopCost: Int
 
     /// Babel's infinite metric: a retracted route.
     public static let infinity = 0xFFFF
 
     /// Creates a parser.
-    public init(nominalHopCost: Int = 256) { self.nominalHopCost = max(1, nominalHopCost) }
+    ///
+    /// - Parameters:
+    ///   - hopCost: a fixed cost of one hop; `nil` learns it from the neighbours.
+    ///   - fallbackHopCost: the cost used when there is nothing to learn from.
+    public init(hopCost: Int? = nil, fallbackHopCost: Int = 256) {
+        self.hopCost = hopCost.map { max(1, $0) }
+        self.fallbackHopCost = max(1, fallbackHopCost)
+    }
 
-    /// Parses one `dump` of babeld's local interface.
+    private struct Route {
+        var keys: [String]
+        var unreachableKeys: [String]
+        var metric: Int
+        var refmetric: Int
+        var installed: Bool
+    }
+
+    /// Parses one `dump` (or `monitor` stream) of babeld's local interface.
     ///
     /// - Throws: ``HopSourceError`` naming the first line that does not have the documented
     ///   shape, or the output is empty, or babeld refused the command.
@@ -43,8 +79,10 @@ public struct BabelParser: HopTableParser {
         guard !output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw failure(nil, "the output is empty")
         }
-        var routes: [String: (keys: [String], hops: Int)] = [:]
-        var table = HopTable()
+        var neighbours: [String: (address: String, cost: Int)] = [:]
+        var xroutes: [String: [String]] = [:]
+        var routes: [String: Route] = [:]
+        var lost = Set<String>()  // keys of routes flushed or retracted in this output
         for line in HopText.lines(output) {
             let words = HopText.words(line.text)
             guard let verb = words.first else { continue }
@@ -63,7 +101,13 @@ public struct BabelParser: HopTableParser {
             }
             let kind = words[1], id = words[2]
             if verb == "flush" {
-                if kind == "route" { routes[id] = nil }
+                switch kind {
+                case "neighbour": neighbours[id] = nil
+                case "xroute": xroutes[id] = nil
+                case "route":
+                    if let route = routes.removeValue(forKey: id) { lost.formUnion(route.unreachableKeys) }
+                default: break
+                }
                 continue
             }
             guard ["neighbour", "xroute", "route"].contains(kind) else { continue }
@@ -71,10 +115,11 @@ public struct BabelParser: HopTableParser {
             switch kind {
             case "neighbour":
                 guard let address = fields["address"] else { throw missing("address", kind, line.number) }
-                table.record(1, for: address)
+                let cost = fields["cost"].flatMap { Int($0) } ?? Self.infinity
+                neighbours[id] = (address, cost)
             case "xroute":
                 guard let prefix = fields["prefix"] else { throw missing("prefix", kind, line.number) }
-                for key in Self.keys(prefix: prefix, router: nil) { table.record(0, for: key) }
+                xroutes[id] = Self.keys(prefix: prefix, router: nil)
             case "route":
                 guard let prefix = fields["prefix"] else { throw missing("prefix", kind, line.number) }
                 guard let metricText = fields["metric"] else { throw missing("metric", kind, line.number) }
@@ -87,24 +132,47 @@ public struct BabelParser: HopTableParser {
                 guard let installed = fields["installed"], installed == "yes" || installed == "no" else {
                     throw failure(line.number, "the route's installed field is not yes or no")
                 }
-                routes[id] = nil
-                guard installed == "yes", metric < Self.infinity else { continue }
-                routes[id] = (Self.keys(prefix: prefix, router: fields["id"]), estimatedHops(refmetric: refmetric))
+                let route = Route(
+                    keys: Self.keys(prefix: prefix, router: fields["id"]), unreachableKeys: Self.keys(prefix: prefix, router: nil),
+                    metric: metric, refmetric: refmetric, installed: installed == "yes")
+                routes[id] = route
+                if metric >= Self.infinity { lost.formUnion(route.unreachableKeys) }
             default:
                 continue
             }
         }
-        for id in routes.keys.sorted() {
-            guard let route = routes[id] else { continue }
-            for key in route.keys { table.record(route.hops, for: key) }
+        let cost = hopCost ?? Self.learnedHopCost(neighbours.values.map(\.cost)) ?? fallbackHopCost
+        var table = HopTable()
+        for id in neighbours.keys.sorted() {
+            guard let neighbour = neighbours[id], neighbour.cost < Self.infinity else { continue }
+            table.record(1, for: neighbour.address)
         }
+        for id in xroutes.keys.sorted() {
+            for key in xroutes[id] ?? [] { table.record(0, for: key) }
+        }
+        for id in routes.keys.sorted() {
+            guard let route = routes[id], route.installed, route.metric < Self.infinity else { continue }
+            let hops = Self.estimatedHops(refmetric: route.refmetric, hopCost: cost)
+            for key in route.keys { table.record(hops, for: key) }
+        }
+        for key in lost.sorted() where table.hops(for: key) == nil { table.markUnreachable(key) }
         return table
     }
 
-    /// The hops suggested by a route whose next hop advertised it with `refmetric`.
-    public func estimatedHops(refmetric: Int) -> Int {
+    /// The cost of one hop learned from the neighbours' link costs: the (lower) median of the
+    /// finite ones, `nil` if there is none.
+    public static func learnedHopCost(_ costs: [Int]) -> Int? {
+        let finite = costs.filter { $0 > 0 && $0 < infinity }.sorted()
+        guard !finite.isEmpty else { return nil }
+        return finite[(finite.count - 1) / 2]
+    }
+
+    /// The hops of a route whose next hop advertised it with `refmetric`, when one hop costs
+    /// `hopCost`: 1 for `refmetric` 0 (the next hop is its origin), else
+    /// `1 + max(1, round(refmetric / hopCost))`.
+    public static func estimatedHops(refmetric: Int, hopCost: Int) -> Int {
         guard refmetric > 0 else { return 1 }
-        return 1 + max(1, Int((Double(refmetric) / Double(nominalHopCost)).rounded()))
+        return 1 + max(1, Int((Double(refmetric) / Double(max(1, hopCost))).rounded()))
     }
 
     /// The table keys of a prefix: itself, its bare address for a host route, and the router ID.

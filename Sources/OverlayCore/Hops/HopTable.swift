@@ -6,8 +6,13 @@ import Foundation
 /// Keys are the names the routing daemon uses (an originator MAC for batman-adv; a node name,
 /// short ID, node ID or primary IP for bmx7; a router ID, prefix or address for babeld),
 /// trimmed and lowercased. A ``Gateway`` is found by its ``Gateway/hopKey``.
+///
+/// Besides hop counts, a table knows the keys the routing daemon reports **unreachable** (a
+/// retracted route, or a route that went away): a key with a hop count is never unreachable,
+/// and a key the daemon never mentioned is neither (its hops are unknown).
 public struct HopTable: Sendable, Equatable, CustomStringConvertible {
     private var entries: [String: Int] = [:]
+    private var unreachable: Set<String> = []
 
     /// Creates a table, e.g. from the config file's static hop counts. Negative counts are
     /// dropped; a key given twice keeps the smaller count.
@@ -26,10 +31,28 @@ public struct HopTable: Sendable, Equatable, CustomStringConvertible {
         entries[key] = min(hops, entries[key] ?? hops)
     }
 
-    /// The table with `other`'s entries added (the smaller count wins).
+    /// Records that the routing daemon reports `key` unreachable. A hop count for the same key
+    /// (recorded before or after) wins: some route still reaches it.
+    public mutating func markUnreachable(_ key: String) {
+        let key = Self.normalize(key)
+        guard !key.isEmpty else { return }
+        unreachable.insert(key)
+    }
+
+    /// Whether the routing daemon reports `key` unreachable (and no route to it is known).
+    public func isUnreachable(_ key: String) -> Bool {
+        let key = Self.normalize(key)
+        return entries[key] == nil && unreachable.contains(key)
+    }
+
+    /// The keys reported unreachable, in order.
+    public var unreachableKeys: [String] { unreachable.filter { entries[$0] == nil }.sorted() }
+
+    /// The table with `other`'s entries added (the smaller count wins) and its unreachable keys.
     public func merging(_ other: HopTable) -> HopTable {
         var merged = self
         for (key, hops) in other.sorted { merged.record(hops, for: key) }
+        for key in other.unreachableKeys { merged.markUnreachable(key) }
         return merged
     }
 
@@ -42,7 +65,13 @@ public struct HopTable: Sendable, Equatable, CustomStringConvertible {
     /// Every entry, in key order.
     public var sorted: [(key: String, hops: Int)] { entries.keys.sorted().map { ($0, entries[$0] ?? 0) } }
 
-    public var description: String { sorted.map { "\($0.key)=\($0.hops)" }.joined(separator: " ") }
+    public var description: String {
+        (sorted.map { "\($0.key)=\($0.hops)" } + unreachableKeys.map { "\($0)=unreachable" }).joined(separator: " ")
+    }
+
+    public static func == (lhs: HopTable, rhs: HopTable) -> Bool {
+        lhs.entries == rhs.entries && lhs.unreachableKeys == rhs.unreachableKeys
+    }
 
     static func normalize(_ key: String) -> String { key.trimmingCharacters(in: .whitespaces).lowercased() }
 }

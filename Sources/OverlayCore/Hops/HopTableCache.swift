@@ -3,6 +3,10 @@
 /// The shell reads the routing daemon periodically and hands the output here with the parser
 /// for its format. A malformed output (a daemon restarting, a batctl version we do not know)
 /// leaves the last good table in place and records the error for the logs and the local API.
+///
+/// A key that a good read had a hop count for, and a later good read no longer lists at all,
+/// is a route gone: it is kept as unreachable (``HopTable/isUnreachable(_:)``) until a read
+/// lists it again. The static table given at creation does not count as a read.
 public struct HopTableCache: Sendable {
     /// The last good table (empty until the first good read, or the static one given).
     public private(set) var table: HopTable
@@ -30,7 +34,11 @@ public struct HopTableCache: Sendable {
         with output: String, parser: some HopTableParser, now: Instant
     ) -> Result<HopTable, HopSourceError> {
         do {
-            let parsed = try parser.parse(output)
+            var parsed = try parser.parse(output)
+            if updatedAt != nil {
+                for (key, _) in table.sorted where parsed.hops(for: key) == nil { parsed.markUnreachable(key) }
+                for key in table.unreachableKeys where parsed.hops(for: key) == nil { parsed.markUnreachable(key) }
+            }
             table = parsed
             updatedAt = now
             lastError = nil

@@ -185,9 +185,11 @@ public struct GatewaySelector: Sendable {
         hopTable.hops(for: gateway.hopKey) ?? gateway.hops
     }
 
-    /// RIMO Algorithm 1 on the known gateways: Γweighted.
+    /// RIMO Algorithm 1 on the known gateways: Γweighted. A gateway the routing daemon reports
+    /// unreachable (``HopTable/isUnreachable(_:)``) is not available at all.
     public func eligibleGateways() -> [WeightedGateway] {
-        Rimo.weightedGateways(gateways, preferences: preferences, maxHops: settings.maxHops) { hops(of: $0) }
+        let reachable = gateways.filter { !hopTable.isUnreachable($0.hopKey) }
+        return Rimo.weightedGateways(reachable, preferences: preferences, maxHops: settings.maxHops) { hops(of: $0) }
     }
 
     /// The cloud's estimate of `gateway` as seen from this node (hop-adjusted): from the

@@ -1,5 +1,8 @@
 import Foundation
 import OverlayCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads the routing daemon's table for the hop counts of RIMO Algorithm 1: runs the configured
 /// command (`/bin/sh -c`, with a time limit) and hands its output to the core's parser through
@@ -34,36 +37,36 @@ public struct HopSourceReader: Sendable {
 
     /// Runs the command once.
     ///
+    /// The command runs in its own process group with no signal blocked and every signal's
+    /// default action (the daemon's threads block signals, and a child inheriting that mask
+    /// never sees the `SIGALRM` that ends `nc -q 1`, or a `SIGTERM`). Its output is read on a
+    /// thread of its own, never on Swift's shared pool, and when the time limit passes the
+    /// whole group is killed, so a pipeline (`echo dump | nc ...`) cannot outlive it or hold
+    /// the pipe open.
+    ///
     /// - Returns: its standard output, or one sentence saying why there is none (the command
     ///   could not start, failed, or ran too long).
     public func run() async -> Result<String, HopSourceError> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return .failure(HopSourceError(format: format, problem: "the command \"\(command)\" could not start: \(error)"))
+        let command = command, format = format
+        let limit = timeout
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                let outcome = ChildCommand.run(command, limit: limit)
+                switch outcome {
+                case .output(let data):
+                    continuation.resume(returning: .success(String(decoding: data, as: UTF8.self)))
+                case .couldNotStart(let errno):
+                    continuation.resume(returning: .failure(HopSourceError(
+                        format: format, problem: "the command \"\(command)\" could not start: \(String(cString: strerror(errno)))")))
+                case .exited(let status):
+                    continuation.resume(returning: .failure(HopSourceError(
+                        format: format, problem: "the command \"\(command)\" exited with status \(status)")))
+                case .timedOut:
+                    continuation.resume(returning: .failure(HopSourceError(
+                        format: format, problem: "the command \"\(command)\" ran longer than \(limit)")))
+                }
+            }
         }
-        let reading = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning {
-            process.terminate()
-            return .failure(HopSourceError(format: format, problem: "the command \"\(command)\" ran longer than \(timeout)"))
-        }
-        let data = await reading.value
-        guard process.terminationStatus == 0 else {
-            return .failure(HopSourceError(
-                format: format, problem: "the command \"\(command)\" exited with status \(process.terminationStatus)"))
-        }
-        return .success(String(decoding: data, as: UTF8.self))
     }
 
     /// Parses a run's output into `cache`; a failed run is recorded like a failed parse.

@@ -43,6 +43,7 @@ import OverlayCore
     @Test func aFlushedRouteIsForgotten() throws {
         let table = try parser.parse(Self.dump + "flush route 5621f520\n")
         #expect(table.hops(for: "10.44.0.20") == nil)
+        #expect(table.isUnreachable("10.44.0.20"), "its only installed route was flushed")
         #expect(table.hops(for: "02:16:3e:ff:fe:00:00:14") == 3, "still announced through the default route")
     }
 
@@ -51,10 +52,28 @@ import OverlayCore
         #expect(try parser.parse(crlf) == parser.parse(Self.dump))
     }
 
-    @Test func hopCostIsConfigurable() throws {
-        let wired = BabelParser(nominalHopCost: 96)
-        #expect(wired.estimatedHops(refmetric: 192) == 3)
-        #expect(wired.estimatedHops(refmetric: 0) == 1)
+    @Test func hopCostCanBeFixed() throws {
+        #expect(BabelParser.estimatedHops(refmetric: 192, hopCost: 96) == 3)
+        #expect(BabelParser.estimatedHops(refmetric: 0, hopCost: 96) == 1)
+        #expect(BabelParser.estimatedHops(refmetric: 10, hopCost: 96) == 2, "through a neighbour that is not the origin")
+        let fixed = BabelParser(hopCost: 128)
+        #expect(try fixed.parse(Self.dump).hops(for: "10.44.0.20") == 5, "512 / 128 = 4 more hops")
+    }
+
+    @Test func theLearnedHopCostIsTheMedianOfTheLiveNeighbours() {
+        #expect(BabelParser.learnedHopCost([96, 96, 256]) == 96)
+        #expect(BabelParser.learnedHopCost([256, 96]) == 96, "the lower median")
+        #expect(BabelParser.learnedHopCost([65535, 300]) == 300, "a neighbour whose link is down does not count")
+        #expect(BabelParser.learnedHopCost([]) == nil)
+    }
+
+    @Test func aRetractedRouteIsUnreachableNotUnknown() throws {
+        let table = try parser.parse(Self.dump)
+        #expect(table.isUnreachable("10.44.0.30"))
+        #expect(table.isUnreachable("10.44.0.30/32"))
+        #expect(!table.isUnreachable("02:16:3e:ff:fe:00:00:1e"), "a retracted route's router ID is not its origin's")
+        #expect(!table.isUnreachable("10.44.0.99"), "never mentioned: unknown")
+        #expect(!table.isUnreachable("10.44.0.20"))
     }
 
     static let malformed: [(String, String)] = [

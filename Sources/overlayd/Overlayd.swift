@@ -122,21 +122,19 @@ extension Overlayd {
                     stateDirectory: StateDirectory(path: configuration.stateDir),
                     keyringPath: configuration.keyringPath, seeds: configuration.seeds, version: overlaydVersion)
                 runtimeOptions.gateways = GatewayRuntimeOptions(configuration: configuration)
+                runtimeOptions.configuration = configuration
+                // SIGHUP and `overlayctl reload` re-read the same file with the same flags.
+                let reread = self.options
+                runtimeOptions.reread = { try reread.resolve() }
                 runtime = try await NodeRuntime(options: runtimeOptions, group: group, logger: logger)
             } catch {
                 throw fail(error)
             }
             let api = APIServer(socketPath: configuration.socket, socketMode: configuration.socketMode, provider: runtime, version: overlaydVersion)
-            // SIGHUP also re-reads [gateways] allow, deny and max_hops: a change starts a round.
-            let options = self.options
-            let service = OverlayService(runtime: runtime, api: api, logger: logger) { runtime in
-                do {
-                    let reread = try options.resolve()
-                    await runtime.updateGatewayPreferences(reread.gateways.gossipSettings(local: nil).preferences)
-                } catch {
-                    logger.error("gateway preferences not reloaded, keeping the old ones: \(error)")
-                }
+            let metricsServer = configuration.metricsAddress.map {
+                MetricsServer(address: $0, provider: runtime, version: overlaydVersion)
             }
+            let service = OverlayService(runtime: runtime, api: api, metrics: metricsServer, logger: logger)
             let group2 = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
             do {
                 try await group2.run()

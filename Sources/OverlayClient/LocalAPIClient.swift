@@ -125,6 +125,17 @@ public struct LocalAPIClient: Sendable {
             RefreshResponse.self, from: fetch(Self.refreshSelectionPath, method: "POST"), route: Self.refreshSelectionPath)
     }
 
+    /// Asks the daemon to re-read its config file and keyring (`POST /v1/reload`).
+    ///
+    /// - Returns: what is now in force and which changed keys need a restart.
+    /// - Throws: ``LocalAPIError``; a refused reload is an API error with code `invalid_config`.
+    public func reload() throws(LocalAPIError) -> ReloadResponse {
+        try decode(ReloadResponse.self, from: fetch(Self.reloadPath, method: "POST"), route: Self.reloadPath)
+    }
+
+    /// The request target of the reload route.
+    public static let reloadPath = "/v1/reload"
+
     /// The request target of the write route that forces a reselection.
     public static let refreshSelectionPath = "/v1/selection/refresh"
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OverlayAPI
 import OverlayCrypto
 import OverlayNode
 
@@ -12,6 +13,9 @@ struct KeygenCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The state directory, as overlayd's --state-dir.", valueName: "dir"))
     var stateDir: String
 
+    @Flag(name: .long, help: "Print {\"schema\": 1, \"id\": \"<hex>\", \"key_file\": \"<path>\"} instead of the bare ID.")
+    var json = false
+
     func run() throws {
         let identity: NodeIdentity
         do {
@@ -20,6 +24,12 @@ struct KeygenCommand: ParsableCommand {
             printError("\(error)")
             throw ExitCode(ExitStatus.unreachable)
         }
-        print(identity.publicKey.hex)
+        if json {
+            let path = stateDir.hasSuffix("/") ? stateDir + "node.key" : stateDir + "/node.key"
+            let escaped = path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            print("{\"schema\":\(APISchema.version),\"id\":\"\(identity.publicKey.hex)\",\"key_file\":\"\(escaped)\"}")
+        } else {
+            print(identity.publicKey.hex)
+        }
     }
 }

@@ -15,7 +15,7 @@ struct Overlayd: AsyncParsableCommand {
         commandName: "overlayd",
         abstract: "Gossip agent for community mesh networks: signed SWIM membership over UDP, a local API on a Unix socket.",
         version: overlaydVersion,
-        subcommands: [Run.self, Init.self, ShowID.self, CheckConfig.self],
+        subcommands: [Run.self, Init.self, ShowID.self, CheckConfig.self, ConfigKeys.self],
         defaultSubcommand: Run.self
     )
 }
@@ -24,26 +24,28 @@ struct Overlayd: AsyncParsableCommand {
 struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "Config file (TOML). Default: /etc/overlayd/overlayd.toml if it exists.")
     var config: String?
-    @Option(name: .long, help: "This node's name (node.name).")
+    @Option(name: .long, help: ArgumentHelp(flagHelp("--name")))
     var name: String?
-    @Option(name: .long, help: "State directory with node.key, keyring, peers.json (node.state_dir).")
+    @Option(name: .long, help: ArgumentHelp(flagHelp("--state-dir")))
     var stateDir: String?
-    @Option(name: .long, help: "UDP address to bind, host:port (network.bind).")
+    @Option(name: .long, help: ArgumentHelp(flagHelp("--bind")))
     var bind: String?
-    @Option(name: .long, help: "Address announced to the others, host:port (network.advertise).")
+    @Option(name: .long, help: ArgumentHelp(flagHelp("--advertise")))
     var advertise: String?
-    @Option(name: .customLong("seed"), help: "A member to join through, host:port; repeatable (network.seeds).")
+    @Option(name: .customLong("seed"), help: ArgumentHelp(flagHelp("--seed")))
     var seeds: [String] = []
-    @Option(name: .long, help: "Keyring file (network.keyring).")
+    @Option(name: .long, help: ArgumentHelp(flagHelp("--keyring")))
     var keyring: String?
-    @Option(name: .long, help: "Unix socket of the local API (api.socket).")
+    @Option(name: .long, help: ArgumentHelp(flagHelp("--socket")))
     var socket: String?
-    @Option(name: .long, help: "Timing preset: radio, lan or fast (membership.preset).")
+    @Option(name: .long, help: ArgumentHelp(flagHelp("--preset")))
     var preset: String?
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (log.level).")
+    @Option(name: .long, help: ArgumentHelp(flagHelp("--log-level")))
     var logLevel: String?
-    @Option(name: .long, help: "Log format: text or json (log.format).")
+    @Option(name: .long, help: ArgumentHelp(flagHelp("--log-format")))
     var logFormat: String?
+    @Option(name: .long, help: ArgumentHelp(flagHelp("--metrics-address")))
+    var metricsAddress: String?
 
     /// The configuration: the file (if any), then the flags.
     func resolve() throws -> NodeConfiguration {
@@ -66,6 +68,7 @@ struct ConfigOptions: ParsableArguments {
         overrides.preset = preset
         overrides.logLevel = logLevel
         overrides.logFormat = logFormat
+        overrides.metricsAddress = metricsAddress
         return try overrides.applied(to: base)
     }
 }
@@ -83,6 +86,12 @@ struct StateLocation: ParsableArguments {
         if let config { return try ConfigFile.load(path: config).stateDir }
         return NodeConfiguration().stateDir
     }
+}
+
+/// A flag's help: the first sentence of its key's documentation, and the key.
+func flagHelp(_ flag: String) -> String {
+    guard let spec = ConfigSchema.spec(flag: flag) else { return "" }
+    return "\(spec.summary) (\(spec.dotted))"
 }
 
 /// Prints one sentence and exits non-zero, for errors an operator can fix.
@@ -113,21 +122,19 @@ extension Overlayd {
                     stateDirectory: StateDirectory(path: configuration.stateDir),
                     keyringPath: configuration.keyringPath, seeds: configuration.seeds, version: overlaydVersion)
                 runtimeOptions.gateways = GatewayRuntimeOptions(configuration: configuration)
+                runtimeOptions.configuration = configuration
+                // SIGHUP and `overlayctl reload` re-read the same file with the same flags.
+                let reread = self.options
+                runtimeOptions.reread = { try reread.resolve() }
                 runtime = try await NodeRuntime(options: runtimeOptions, group: group, logger: logger)
             } catch {
                 throw fail(error)
             }
             let api = APIServer(socketPath: configuration.socket, socketMode: configuration.socketMode, provider: runtime, version: overlaydVersion)
-            // SIGHUP also re-reads [gateways] allow, deny and max_hops: a change starts a round.
-            let options = self.options
-            let service = OverlayService(runtime: runtime, api: api, logger: logger) { runtime in
-                do {
-                    let reread = try options.resolve()
-                    await runtime.updateGatewayPreferences(reread.gateways.gossipSettings(local: nil).preferences)
-                } catch {
-                    logger.error("gateway preferences not reloaded, keeping the old ones: \(error)")
-                }
+            let metricsServer = configuration.metricsAddress.map {
+                MetricsServer(address: $0, provider: runtime, version: overlaydVersion)
             }
+            let service = OverlayService(runtime: runtime, api: api, metrics: metricsServer, logger: logger)
             let group2 = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
             do {
                 try await group2.run()
@@ -179,4 +186,47 @@ extension Overlayd {
             }
         }
     }
+
+    struct ConfigKeys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "config-keys",
+            abstract: "List every config key with its type, default and range, from the one table that declares them.")
+        @Option(name: .long, help: "Print the Markdown table of one config table (node, network, ..., flags).")
+        var markdown: String?
+        @Option(name: .long, help: "Rewrite the generated tables of this copy of Docs/configuration.md.")
+        var updateDoc: String?
+
+        func run() throws {
+            if let path = updateDoc {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw fail(ConfigKeysError("cannot read \(path); pass the path of Docs/configuration.md"))
+                }
+                let updated = ConfigDoc.updated(document: text)
+                do {
+                    try updated.write(toFile: path, atomically: true, encoding: .utf8)
+                } catch {
+                    throw fail(ConfigKeysError("cannot write \(path): \(error.localizedDescription)"))
+                }
+                print(updated == text ? "\(path) was up to date" : "\(path) updated")
+                return
+            }
+            if let table = markdown {
+                guard table == "flags" || !ConfigSchema.specs(in: table).isEmpty else {
+                    throw fail(ConfigKeysError("there is no table \(table); the tables are \(ConfigSchema.tables.joined(separator: ", ")), gateways.gateway and flags"))
+                }
+                print(ConfigDoc.markdown(for: table), terminator: "")
+                return
+            }
+            for spec in ConfigSchema.specs {
+                let flag = spec.flag.map { " (\($0))" } ?? ""
+                print("\(spec.dotted)\(flag): \(spec.type.documentedType), \(spec.type.documentedRange); default \(spec.defaultValue.documented)")
+            }
+        }
+    }
+}
+
+/// A one-sentence error of `overlayd config-keys`.
+struct ConfigKeysError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

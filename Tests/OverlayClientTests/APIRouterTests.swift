@@ -19,7 +19,7 @@ struct APIRouterTests {
         let paths = APIRouter.routes.map(\.path)
         #expect(paths == paths.sorted())
         #expect(paths == [
-            "/metrics", "/v1/events", "/v1/gateways", "/v1/membership", "/v1/observations", "/v1/peers", "/v1/selection",
+            "/metrics", "/v1/events", "/v1/gateways", "/v1/membership", "/v1/observations", "/v1/peers", "/v1/reload", "/v1/selection",
             "/v1/selection/refresh", "/v1/status",
         ])
     }
@@ -104,11 +104,17 @@ struct APIRouterTests {
         #expect(PeerFilter.nameMatches("", pattern: "*"))
     }
 
-    @Test func resolveParsesFiltersWithoutAnsweringTheRequest() {
-        let resolved = APIRouter.resolve(method: "GET", uri: "/v1/peers?state=alive&name=gw%20*")
-        #expect(resolved == .success(.peers(PeerFilter(states: ["alive"], namePattern: "gw *"))))
-        #expect(APIRouter.resolve(method: "GET", uri: "http://localhost/v1/status") == .success(.status))
-        #expect(APIRouter.resolve(method: "GET", uri: "/metrics") == .success(.metrics))
+    @Test func resolveParsesFiltersWithoutAnsweringTheRequest() throws {
+        #expect(try APIRouter.resolve(method: "GET", uri: "/v1/peers?state=alive&name=gw%20*").get().path == "/v1/peers")
+        #expect(try PeerFilter.parse(state: ["alive"], name: ["gw *"]) == PeerFilter(states: ["alive"], namePattern: "gw *"))
+        #expect(try APIRouter.resolve(method: "GET", uri: "http://localhost/v1/status").get().path == "/v1/status")
+        #expect(try APIRouter.resolve(method: "GET", uri: "/metrics").get().path == "/metrics")
+        // A bad filter is refused while resolving, before any handler runs.
+        guard case .failure(let rejection) = APIRouter.resolve(method: "GET", uri: "/v1/peers?state=asleep") else {
+            Issue.record("a bad state filter was accepted")
+            return
+        }
+        #expect(rejection.status == 400)
     }
 
     @Test func everyResponseCarriesTheDaemonVersion() async {

@@ -156,15 +156,14 @@ struct GatewayRoutesTests {
         #expect(response.status == 403)
     }
 
-    @Test func resolveNamesTheNewEndpoints() {
-        #expect(APIRouter.resolve(method: "GET", uri: "/v1/gateways") == .success(.gateways))
-        #expect(APIRouter.resolve(method: "GET", uri: "/v1/events") == .success(.events))
-        #expect(APIRouter.resolve(method: "POST", uri: "/v1/selection/refresh") == .success(.refreshSelection))
-        #expect(APIRouter.resolve(method: "GET", uri: "/v1/observations?observer=AB&gateway=g")
-            == .success(.observations(ObservationFilter(gateway: "g", observerPrefix: "ab"))))
-        #expect(APIEndpoint.refreshSelection.access == .write)
-        #expect(APIEndpoint.selection.access == .read)
-        #expect(APIRouter.routes.filter { $0.access == .write }.map(\.path) == ["/v1/selection/refresh"])
+    @Test func resolveNamesTheNewEndpoints() throws {
+        #expect(try APIRouter.resolve(method: "GET", uri: "/v1/gateways").get().path == "/v1/gateways")
+        #expect(try APIRouter.resolve(method: "GET", uri: "/v1/events").get().path == "/v1/events")
+        #expect(try APIRouter.resolve(method: "POST", uri: "/v1/selection/refresh").get().route.access == .write)
+        #expect(try APIRouter.resolve(method: "GET", uri: "/v1/selection").get().route.access == .read)
+        #expect(try APIRouter.resolve(method: "GET", uri: "/v1/observations?observer=AB&gateway=g").get().path == "/v1/observations")
+        #expect(try ObservationFilter.parse(gateway: ["g"], observer: ["AB"]) == ObservationFilter(gateway: "g", observerPrefix: "ab"))
+        #expect(APIRouter.routes.filter { $0.access == .write }.map(\.path) == ["/v1/reload", "/v1/selection/refresh"])
     }
 
     @Test func eventsStreamOneCompactJSONLinePerEventInOrder() async throws {

@@ -8,54 +8,65 @@ import OverlayAPI
 /// permissions, query parameters, filtering, status codes and error bodies live here, in one
 /// sorted route table (``routes``).
 public struct APIRouter: Sendable {
-    /// The route table, sorted by path. Every route but `POST /v1/selection/refresh` reads.
+    /// The route table, sorted by path: each route's path, method, query parameters, access and
+    /// summary, and its handler. Nothing else names a path: the 404 message, the OpenAPI test and
+    /// the docs all read this table.
     public static let routes: [APIRoute] = [
         APIRoute(
             path: "/metrics", method: "GET", queryParameters: [],
             summary: "the node's metrics in the Prometheus text format"
-        ) { _ in .metrics },
+        ) { _ throws(APIRejection) in { router in await router.metrics() } },
         APIRoute(
             path: "/v1/events", method: "GET", queryParameters: [],
             summary: "membership, selection, view and quorum changes as they happen (NDJSON stream)"
-        ) { _ in .events },
+        ) { _ throws(APIRejection) in { router in await router.gatewayRoute("/v1/events") { try await router.events($0) } } },
         APIRoute(
             path: "/v1/gateways", method: "GET", queryParameters: [],
             summary: "every known gateway with the cloud's estimate of it"
-        ) { _ in .gateways },
+        ) { _ throws(APIRejection) in { router in await router.gatewayRoute("/v1/gateways") { await router.gateways($0) } } },
         APIRoute(
             path: "/v1/membership", method: "GET", queryParameters: [],
             summary: "the quorum view: epoch, members, quorum and pending proposals"
-        ) { _ in .membership },
+        ) { _ throws(APIRejection) in { router in await router.membership() } },
         APIRoute(
             path: "/v1/observations", method: "GET", queryParameters: ["gateway", "observer"],
             summary: "the fresh gateway measurements this node holds, optionally filtered"
         ) { query throws(APIRejection) in
-            .observations(try ObservationFilter.parse(gateway: query["gateway"] ?? [], observer: query["observer"] ?? []))
+            let filter = try ObservationFilter.parse(gateway: query["gateway"] ?? [], observer: query["observer"] ?? [])
+            return { router in await router.gatewayRoute("/v1/observations") { await router.observations($0, filter) } }
         },
         APIRoute(
             path: "/v1/peers", method: "GET", queryParameters: ["name", "state"],
             summary: "every member of the view, this node included, optionally filtered"
         ) { query throws(APIRejection) in
-            .peers(try PeerFilter.parse(state: query["state"] ?? [], name: query["name"] ?? []))
+            let filter = try PeerFilter.parse(state: query["state"] ?? [], name: query["name"] ?? [])
+            return { router in await router.peers(filter) }
         },
+        APIRoute(
+            path: "/v1/reload", method: "POST", queryParameters: [], access: .write,
+            summary: "re-read the config file and the keyring; an invalid config is refused and the old one kept (write)"
+        ) { _ throws(APIRejection) in { router in await router.reload() } },
         APIRoute(
             path: "/v1/selection", method: "GET", queryParameters: [],
             summary: "the gateway this node uses, why, and the last round's candidates"
-        ) { _ in .selection },
+        ) { _ throws(APIRejection) in { router in await router.gatewayRoute("/v1/selection") { await router.selection($0) } } },
         APIRoute(
             path: "/v1/selection/refresh", method: "POST", queryParameters: [], access: .write,
             summary: "start a selection round now (write)"
-        ) { _ in .refreshSelection },
+        ) { _ throws(APIRejection) in { router in await router.gatewayRoute("/v1/selection/refresh") { await router.refresh($0) } } },
         APIRoute(
             path: "/v1/status", method: "GET", queryParameters: [],
             summary: "this node's identity and a summary of its membership view"
-        ) { _ in .status },
+        ) { _ throws(APIRejection) in { router in await router.status() } },
     ]
 
     /// The daemon's version string, sent in every body and in the ``APISchema/versionHeader`` header.
     public let version: String
     /// Who may call write routes.
     public let writePolicy: APIWritePolicy
+    /// The only paths this router answers, or `nil` for every route (the metrics-only TCP
+    /// listener answers `/metrics` alone).
+    public let only: Set<String>?
     private let provider: any LocalAPIProvider
 
     /// Creates a router.
@@ -65,8 +76,12 @@ public struct APIRouter: Sendable {
     ///     ``GatewayAPIProvider`` too, and answer `503 unavailable` otherwise.
     ///   - version: the daemon's version string.
     ///   - writePolicy: who may call write routes; default root and the daemon's own user.
-    public init(provider: any LocalAPIProvider, version: String, writePolicy: APIWritePolicy = APIWritePolicy()) {
+    ///   - only: the only paths to answer (others are 404), or `nil` for all.
+    public init(
+        provider: any LocalAPIProvider, version: String, writePolicy: APIWritePolicy = APIWritePolicy(), only: Set<String>? = nil
+    ) {
         self.provider = provider
+        self.only = only
         self.version = version
         self.writePolicy = writePolicy
     }
@@ -76,11 +91,11 @@ public struct APIRouter: Sendable {
     /// - Parameters:
     ///   - method: the HTTP method (`GET`, `POST`).
     ///   - uri: the request target, for example `/v1/peers?state=alive,suspect&name=gw-*`.
-    /// - Returns: the endpoint and its parsed parameters, or the rejection to send: 404 for an
+    /// - Returns: the route with its parameters parsed, or the rejection to send: 404 for an
     ///   unknown path, 405 for a known path with another method, 400 for a malformed query, an
     ///   unknown parameter or a bad filter value. Permissions are checked by
     ///   ``respond(method:uri:caller:)``, which knows the caller.
-    public static func resolve(method: String, uri: String) -> Result<APIEndpoint, APIRejection> {
+    public static func resolve(method: String, uri: String) -> Result<APIRequest, APIRejection> {
         do throws(APIRejection) {
             let target = try APIRequestTarget(parsing: uri)
             guard let route = routes.first(where: { $0.path == target.path }) else {
@@ -96,7 +111,7 @@ public struct APIRouter: Sendable {
                 }
                 query[key, default: []].append(value)
             }
-            return .success(try route.endpoint(query))
+            return .success(APIRequest(route: route, answer: try route.prepare(query)))
         } catch {
             return .failure(error)
         }
@@ -113,75 +128,111 @@ public struct APIRouter: Sendable {
     ///   route but `/metrics` and `/v1/events` (an ``APIResponse/stream`` of NDJSON lines), and
     ///   the ``APISchema/versionHeader`` header on every response.
     public func respond(method: String, uri: String, caller: APICaller = .unidentified) async -> APIResponse {
-        let endpoint: APIEndpoint
         switch Self.resolve(method: method, uri: uri) {
         case .failure(let rejection):
             return errorResponse(rejection)
-        case .success(let resolved):
-            endpoint = resolved
-        }
-        if endpoint.access == .write, !writePolicy.allowsWrite(by: caller) {
-            return errorResponse(.forbidden(caller: caller, path: Self.path(of: endpoint)))
-        }
-        switch endpoint {
-        case .status:
-            var status = await provider.status()
-            status.schema = APISchema.version
-            status.version = version
-            return json(status)
-        case .peers(let filter):
-            let peers = await provider.peers()
-                .filter(filter.matches)
-                .sorted { ($0.isLocal ? 0 : 1, $0.name, $0.id) < ($1.isLocal ? 0 : 1, $1.name, $1.id) }
-            return json(PeersResponse(version: version, peers: peers))
-        case .metrics:
-            let text = await provider.metricsText()
-            return APIResponse(status: 200, headers: headers(contentType: APISchema.metricsContentType), body: Data(text.utf8))
-        case .membership:
-            guard let membershipProvider = provider as? any MembershipAPIProvider else {
-                return errorResponse(.unavailable(path: Self.path(of: endpoint)))
+        case .success(let request):
+            if let only, !only.contains(request.route.path) {
+                return errorResponse(APIRejection(
+                    status: 404, code: .notFound,
+                    message: "no route for \(request.route.path) here; this listener serves \(only.sorted().joined(separator: ", ")), the API is on the Unix socket"))
             }
-            var membership = await membershipProvider.membershipView()
-            membership.schema = APISchema.version
-            membership.version = version
-            return json(membership)
-        case .events, .gateways, .observations, .selection, .refreshSelection:
-            guard let gatewayProvider = provider as? any GatewayAPIProvider else {
-                return errorResponse(.unavailable(path: Self.path(of: endpoint)))
+            if request.route.access == .write, !writePolicy.allowsWrite(by: caller) {
+                return errorResponse(.forbidden(caller: caller, path: request.route.path))
             }
-            return await respond(to: endpoint, from: gatewayProvider)
+            return await request.answer(self)
         }
     }
 
-    /// Answers the routes of ``GatewayAPIProvider``.
-    private func respond(to endpoint: APIEndpoint, from provider: any GatewayAPIProvider) async -> APIResponse {
-        switch endpoint {
-        case .gateways:
-            let gateways = await provider.gateways().sorted { ($0.id, $0.proxy) < ($1.id, $1.proxy) }
-            return json(GatewaysResponse(version: version, gateways: gateways))
-        case .observations(let filter):
-            let observations = await provider.observations()
-                .filter(filter.matches)
-                .sorted { ($0.gateway, $0.observer, $0.sequence) < ($1.gateway, $1.observer, $1.sequence) }
-            return json(ObservationsResponse(version: version, observations: observations))
-        case .selection:
-            var selection = await provider.selection()
-            selection.schema = APISchema.version
-            selection.version = version
-            return json(selection)
-        case .refreshSelection:
-            var refresh = await provider.refreshSelection()
-            refresh.schema = APISchema.version
-            refresh.version = version
-            return json(refresh, status: 202)
-        case .events:
-            let lines = Self.lines(of: await provider.events())
-            return APIResponse(
-                status: 200, headers: headers(contentType: APISchema.eventStreamContentType), body: Data(),
-                stream: APIBodyStream(lines))
-        case .status, .peers, .metrics, .membership:
-            return errorResponse(APIRejection(status: 500, code: .internal, message: "the route \(Self.path(of: endpoint)) was sent to the gateway provider"))
+    // MARK: Handlers
+
+    private func status() async -> APIResponse {
+        var status = await provider.status()
+        status.schema = APISchema.version
+        status.version = version
+        return json(status)
+    }
+
+    private func peers(_ filter: PeerFilter) async -> APIResponse {
+        let peers = await provider.peers()
+            .filter(filter.matches)
+            .sorted { ($0.isLocal ? 0 : 1, $0.name, $0.id) < ($1.isLocal ? 0 : 1, $1.name, $1.id) }
+        return json(PeersResponse(version: version, peers: peers))
+    }
+
+    private func metrics() async -> APIResponse {
+        let text = await provider.metricsText()
+        return APIResponse(status: 200, headers: headers(contentType: APISchema.metricsContentType), body: Data(text.utf8))
+    }
+
+    private func membership() async -> APIResponse {
+        guard let membershipProvider = provider as? any MembershipAPIProvider else {
+            return errorResponse(.unavailable(path: "/v1/membership"))
         }
+        var membership = await membershipProvider.membershipView()
+        membership.schema = APISchema.version
+        membership.version = version
+        return json(membership)
+    }
+
+    private func reload() async -> APIResponse {
+        guard let reloadProvider = provider as? any ReloadAPIProvider else {
+            return errorResponse(.unavailable(path: "/v1/reload"))
+        }
+        var outcome = await reloadProvider.reload()
+        guard outcome.reloaded else {
+            return errorResponse(APIRejection(status: 422, code: .invalidConfig, message: outcome.message))
+        }
+        outcome.schema = APISchema.version
+        outcome.version = version
+        return json(outcome)
+    }
+
+    /// Runs a handler that needs a ``GatewayAPIProvider``; `503 unavailable` without one.
+    private func gatewayRoute(
+        _ path: String, _ body: (any GatewayAPIProvider) async throws -> APIResponse
+    ) async -> APIResponse {
+        guard let gatewayProvider = provider as? any GatewayAPIProvider else {
+            return errorResponse(.unavailable(path: path))
+        }
+        do {
+            return try await body(gatewayProvider)
+        } catch {
+            return errorResponse(APIRejection(status: 500, code: .internal, message: "\(path) failed: \(error)"))
+        }
+    }
+
+    private func gateways(_ provider: any GatewayAPIProvider) async -> APIResponse {
+        let gateways = await provider.gateways().sorted { ($0.id, $0.proxy) < ($1.id, $1.proxy) }
+        return json(GatewaysResponse(version: version, gateways: gateways))
+    }
+
+    private func observations(_ provider: any GatewayAPIProvider, _ filter: ObservationFilter) async -> APIResponse {
+        let observations = await provider.observations()
+            .filter(filter.matches)
+            .sorted { ($0.gateway, $0.observer, $0.sequence) < ($1.gateway, $1.observer, $1.sequence) }
+        return json(ObservationsResponse(version: version, observations: observations))
+    }
+
+    private func selection(_ provider: any GatewayAPIProvider) async -> APIResponse {
+        var selection = await provider.selection()
+        selection.schema = APISchema.version
+        selection.version = version
+        return json(selection)
+    }
+
+    private func refresh(_ provider: any GatewayAPIProvider) async -> APIResponse {
+        var refresh = await provider.refreshSelection()
+        refresh.schema = APISchema.version
+        refresh.version = version
+        return json(refresh, status: 202)
+    }
+
+    private func events(_ provider: any GatewayAPIProvider) async throws -> APIResponse {
+        let lines = Self.lines(of: await provider.events())
+        return APIResponse(
+            status: 200, headers: headers(contentType: APISchema.eventStreamContentType), body: Data(),
+            stream: APIBodyStream(lines))
     }
 
     /// Turns a stream of events into the lines of the NDJSON stream: compact JSON with sorted
@@ -205,21 +256,6 @@ public struct APIRouter: Sendable {
         }
         continuation.onTermination = { _ in task.cancel() }
         return lines
-    }
-
-    /// The path of a resolved endpoint, for messages.
-    private static func path(of endpoint: APIEndpoint) -> String {
-        switch endpoint {
-        case .events: "/v1/events"
-        case .gateways: "/v1/gateways"
-        case .membership: "/v1/membership"
-        case .metrics: "/metrics"
-        case .observations: "/v1/observations"
-        case .peers: "/v1/peers"
-        case .refreshSelection: "/v1/selection/refresh"
-        case .selection: "/v1/selection"
-        case .status: "/v1/status"
-        }
     }
 
     /// The JSON error response for a rejection.
@@ -264,20 +300,35 @@ public struct APIRoute: Sendable {
     public let access: APIAccess
     /// What it returns, for the 404 message and the docs.
     public let summary: String
-    /// Builds the endpoint from the query parameters (each name with all its values).
-    let endpoint: @Sendable ([String: [String]]) throws(APIRejection) -> APIEndpoint
+    /// Checks and parses the query parameters (each name with all its values), and returns the
+    /// handler that answers; a bad parameter is thrown as a 400 before anything is answered.
+    let prepare: @Sendable ([String: [String]]) throws(APIRejection) -> APIHandler
 
     init(
         path: String, method: String, queryParameters: [String], access: APIAccess = .read, summary: String,
-        endpoint: @escaping @Sendable ([String: [String]]) throws(APIRejection) -> APIEndpoint
+        prepare: @escaping @Sendable ([String: [String]]) throws(APIRejection) -> APIHandler
     ) {
         self.path = path
         self.method = method
         self.queryParameters = queryParameters
         self.access = access
         self.summary = summary
-        self.endpoint = endpoint
+        self.prepare = prepare
     }
+}
+
+/// What answers a request whose parameters were parsed.
+public typealias APIHandler = @Sendable (APIRouter) async -> APIResponse
+
+/// A request resolved to its route, with the handler that answers it.
+public struct APIRequest: Sendable {
+    /// The route.
+    public let route: APIRoute
+    /// Answers the request.
+    let answer: APIHandler
+
+    /// The route's path.
+    public var path: String { route.path }
 }
 
 /// What a route may do to the node.
@@ -286,33 +337,6 @@ public enum APIAccess: Sendable, Equatable {
     case read
     /// It changes the node: only callers ``APIWritePolicy`` allows (403 `forbidden` otherwise).
     case write
-}
-
-/// What a request resolved to, with its parameters parsed.
-public enum APIEndpoint: Sendable, Equatable {
-    /// `GET /metrics`.
-    case metrics
-    /// `GET /v1/events`: the event stream.
-    case events
-    /// `GET /v1/gateways`.
-    case gateways
-    /// `GET /v1/membership`: the quorum view.
-    case membership
-    /// `GET /v1/observations` with its filters.
-    case observations(ObservationFilter)
-    /// `GET /v1/peers` with its filters.
-    case peers(PeerFilter)
-    /// `GET /v1/selection`.
-    case selection
-    /// `POST /v1/selection/refresh`: a write.
-    case refreshSelection
-    /// `GET /v1/status`.
-    case status
-
-    /// Whether the endpoint reads or writes.
-    public var access: APIAccess {
-        self == .refreshSelection ? .write : .read
-    }
 }
 
 /// A response of the local API, ready to be written to a connection.

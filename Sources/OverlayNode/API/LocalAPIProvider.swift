@@ -84,3 +84,11 @@ public protocol MembershipAPIProvider: LocalAPIProvider {
     /// - Returns: the view, or an empty one (`epoch` `nil`) while the node has not learned one.
     func membershipView() async -> MembershipResponse
 }
+
+/// A node that can reload its config file and keyring (`POST /v1/reload`).
+public protocol ReloadAPIProvider: LocalAPIProvider {
+    /// Re-reads the config file and the keyring and applies what changed; an invalid config or
+    /// keyring is refused (``ReloadResponse/reloaded`` `false`, the reason in the message) and
+    /// the old settings kept.
+    func reload() async -> ReloadResponse
+}

@@ -81,62 +81,9 @@ public enum ConfigFile {
 
         var config = NodeConfiguration()
         config.source = source
-
-        let node = TableReader(table: tables["node"], origin: origin)
-        if let text = try node.string(ConfigKeys.name) { config.name = try ConfigCheck.name(text, ConfigKeys.name, origin) }
-        if let text = try node.string(ConfigKeys.stateDir) {
-            config.stateDir = try ConfigCheck.path(text, ConfigKeys.stateDir, origin)
+        for entry in ConfigSchema.entries {
+            try entry.read(from: TableReader(table: tables[entry.spec.table], origin: origin), into: &config)
         }
-
-        let network = TableReader(table: tables["network"], origin: origin)
-        if let text = try network.string(ConfigKeys.bind) {
-            config.bind = try ConfigCheck.endpoint(text, ConfigKeys.bind, origin, wildcard: true)
-        }
-        if let text = try network.string(ConfigKeys.advertise) {
-            config.advertise = try ConfigCheck.endpoint(text, ConfigKeys.advertise, origin, wildcard: false)
-        }
-        if let texts = try network.strings(ConfigKeys.seeds) {
-            config.seeds = try texts.map { try ConfigCheck.endpoint($0, ConfigKeys.seeds, origin, wildcard: false) }
-        }
-        if let text = try network.string(ConfigKeys.keyring) {
-            config.keyring = try ConfigCheck.path(text, ConfigKeys.keyring, origin)
-        }
-
-        let api = TableReader(table: tables["api"], origin: origin)
-        if let text = try api.string(ConfigKeys.socket) {
-            config.socket = try ConfigCheck.socketPath(text, ConfigKeys.socket, origin)
-        }
-        if let text = try api.string(ConfigKeys.socketMode) {
-            config.socketMode = try ConfigCheck.mode(text, ConfigKeys.socketMode, origin)
-        }
-
-        let membership = TableReader(table: tables["membership"], origin: origin)
-        if let text = try membership.string(ConfigKeys.preset) {
-            config.membershipPreset = try ConfigCheck.preset(text, ConfigKeys.preset, origin)
-        }
-        for field in MembershipField.all {
-            try field.read(from: membership, into: &config.membershipTuning)
-        }
-
-        let security = TableReader(table: tables["security"], origin: origin)
-        if let seconds = try security.integer(ConfigKeys.clockSkew, 0...604_800, unit: "seconds") {
-            config.clockSkewWindow = seconds == 0 ? nil : .seconds(seconds)
-        }
-        if let rate = try security.number(ConfigKeys.senderRate, 0.1...1_000_000, unit: "datagrams per second") {
-            config.senderRatePerSecond = rate
-        }
-        if let burst = try security.number(ConfigKeys.senderBurst, 1...1_000_000, unit: "datagrams") {
-            config.senderBurst = burst
-        }
-
-        let log = TableReader(table: tables["log"], origin: origin)
-        if let text = try log.string(ConfigKeys.logLevel) {
-            config.logLevel = try ConfigCheck.logLevel(text, ConfigKeys.logLevel, origin)
-        }
-        if let text = try log.string(ConfigKeys.logFormat) {
-            config.logFormat = try ConfigCheck.logFormat(text, ConfigKeys.logFormat, origin)
-        }
-
         try GatewayConfigReader.read(tables, origin, into: &config)
 
         try ConfigCheck.membershipTimings(config, origin)
@@ -153,43 +100,12 @@ public enum ConfigFile {
     /// - Parameter configuration: the settings to write.
     /// - Returns: a TOML document.
     public static func render(_ configuration: NodeConfiguration) -> String {
-        let c = configuration
-        var lines = ["# overlayd configuration; every key is described in Docs/configuration.md.", ""]
-        lines += ["[node]", "name = \(tomlString(c.name))", "state_dir = \(tomlString(c.stateDir))", ""]
-
-        lines.append("[network]")
-        lines.append("bind = \(tomlString(c.bind.description))")
-        if let advertise = c.advertise {
-            lines.append("advertise = \(tomlString(advertise.description))")
-        } else {
-            lines.append("# advertise: not set; announced: \(c.advertisedEndpoint?.description ?? "nothing (required)")")
+        var lines = ["# overlayd configuration; every key is described in Docs/configuration.md."]
+        for table in ConfigSchema.tables where table != "gateway" {
+            lines += ["", "[\(table)]"]
+            lines += ConfigSchema.entries.filter { $0.spec.table == table }.compactMap { $0.renderedLine(configuration) }
         }
-        lines.append("seeds = [\(c.seeds.map { tomlString($0.description) }.joined(separator: ", "))]")
-        if let keyring = c.keyring {
-            lines.append("keyring = \(tomlString(keyring))")
-        } else {
-            lines.append("# keyring = \(tomlString(c.keyringPath))")
-        }
-        lines.append("")
-
-        lines += ["[api]", "socket = \(tomlString(c.socket))", "socket_mode = \"0\(String(c.socketMode, radix: 8))\"", ""]
-
-        lines += ["[membership]", "preset = \(tomlString(c.membershipPreset))"]
-        let inForce = c.membership
-        for field in MembershipField.all {
-            let (value, explicit) = field.render(c.membershipTuning, inForce)
-            lines.append(explicit ? "\(field.key.name) = \(value)" : "# \(field.key.name) = \(value)")
-        }
-        lines.append("")
-
-        lines.append("[security]")
-        lines.append("clock_skew_window_s = \((c.clockSkewWindow?.milliseconds ?? 0) / 1000)")
-        lines.append("sender_rate_per_second = \(tomlNumber(c.senderRatePerSecond))")
-        lines.append("sender_burst = \(tomlNumber(c.senderBurst))")
-        lines.append("")
-
-        lines += ["[log]", "level = \(tomlString(c.logLevel.rawValue))", "format = \(tomlString(c.logFormat.rawValue))", ""]
-        lines += GatewayConfigReader.render(c)
+        lines += GatewayConfigReader.renderSections(configuration)
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -425,155 +341,12 @@ struct ConfigKey: Sendable, Hashable {
     }
 }
 
-/// Every key the config file accepts.
-enum ConfigKeys {
-    static let tables = ["node", "network", "api", "membership", "security", "log", "gateways", "gateway"]
-
-    static let name = ConfigKey("node", "name", example: "\"node-1\"", flag: "--name")
-    static let stateDir = ConfigKey("node", "state_dir", example: "\"/var/lib/overlayd\"", flag: "--state-dir")
-    static let bind = ConfigKey("network", "bind", example: "\"0.0.0.0:7946\"", flag: "--bind")
-    static let advertise = ConfigKey("network", "advertise", example: "\"10.1.2.3:7946\"", flag: "--advertise")
-    static let seeds = ConfigKey("network", "seeds", example: "[\"10.1.2.4:7946\", \"10.1.2.5:7946\"]", flag: "--seed")
-    static let keyring = ConfigKey("network", "keyring", example: "\"/var/lib/overlayd/keyring\"", flag: "--keyring")
-    static let socket = ConfigKey("api", "socket", example: "\"/run/overlayd/overlayd.sock\"", flag: "--socket")
-    static let socketMode = ConfigKey("api", "socket_mode", example: "\"0660\"")
-    static let preset = ConfigKey("membership", "preset", example: "\"radio\"", flag: "--preset")
-    static let clockSkew = ConfigKey("security", "clock_skew_window_s", example: "600")
-    static let senderRate = ConfigKey("security", "sender_rate_per_second", example: "200")
-    static let senderBurst = ConfigKey("security", "sender_burst", example: "400")
-    static let logLevel = ConfigKey("log", "level", example: "\"info\"", flag: "--log-level")
-    static let logFormat = ConfigKey("log", "format", example: "\"text\"", flag: "--log-format")
-
-    static let all: [ConfigKey] =
-        [name, stateDir, bind, advertise, seeds, keyring, socket, socketMode, preset]
-        + MembershipField.all.map(\.key)
-        + [clockSkew, senderRate, senderBurst, logLevel, logFormat]
-        + GatewayConfigKeys.all
-}
-
-/// A `[membership]` key and the ``MembershipSettings`` field it replaces.
-struct MembershipField: Sendable {
-    enum Kind: Sendable {
-        /// A whole number of milliseconds.
-        case milliseconds(ClosedRange<Int>)
-        /// A whole number of seconds.
-        case seconds(ClosedRange<Int>)
-        /// A count.
-        case count(ClosedRange<Int>)
-        /// A factor (floating point; integers accepted).
-        case factor(ClosedRange<Double>)
-    }
-
-    let key: ConfigKey
-    let kind: Kind
-    /// The field's index in ``NodeConfiguration/MembershipTuning`` order (see `get`/`set`).
-    let slot: Slot
-
-    enum Slot: Sendable {
-        case probeInterval, probeTimeout, indirectChecks, suspicionMultiplier, suspicionMaxTimeoutMultiplier
-        case awarenessMax, retransmitMultiplier, gossipInterval, gossipFanout, pushPullInterval
-        case joinRetryInterval, reconnectInterval, failedRetention, leftRetention
-    }
-
-    private init(_ name: String, _ kind: Kind, _ slot: Slot, example: String) {
-        self.key = ConfigKey("membership", name, example: example)
-        self.kind = kind
-        self.slot = slot
-    }
-
-    static let all: [MembershipField] = [
-        MembershipField("probe_interval_ms", .milliseconds(1...600_000), .probeInterval, example: "1000"),
-        MembershipField("probe_timeout_ms", .milliseconds(1...600_000), .probeTimeout, example: "500"),
-        MembershipField("indirect_checks", .count(0...16), .indirectChecks, example: "3"),
-        MembershipField("suspicion_multiplier", .factor(1...100), .suspicionMultiplier, example: "3"),
-        MembershipField("suspicion_max_timeout_multiplier", .factor(1...100), .suspicionMaxTimeoutMultiplier, example: "4"),
-        MembershipField("awareness_max", .count(0...64), .awarenessMax, example: "8"),
-        MembershipField("retransmit_multiplier", .count(1...64), .retransmitMultiplier, example: "4"),
-        MembershipField("gossip_interval_ms", .milliseconds(1...600_000), .gossipInterval, example: "200"),
-        MembershipField("gossip_fanout", .count(1...64), .gossipFanout, example: "3"),
-        MembershipField("push_pull_interval_ms", .milliseconds(1...86_400_000), .pushPullInterval, example: "30000"),
-        MembershipField("join_retry_interval_ms", .milliseconds(1...3_600_000), .joinRetryInterval, example: "2000"),
-        MembershipField("reconnect_interval_ms", .milliseconds(1...86_400_000), .reconnectInterval, example: "30000"),
-        MembershipField("failed_retention_s", .seconds(1...31_536_000), .failedRetention, example: "86400"),
-        MembershipField("left_retention_s", .seconds(1...31_536_000), .leftRetention, example: "3600"),
-    ]
-
-    func read(from reader: TableReader, into tuning: inout NodeConfiguration.MembershipTuning) throws {
-        switch kind {
-        case .milliseconds(let range):
-            if let value = try reader.integer(key, range, unit: "milliseconds") {
-                setDuration(.milliseconds(value), in: &tuning)
-            }
-        case .seconds(let range):
-            if let value = try reader.integer(key, range, unit: "seconds") { setDuration(.seconds(value), in: &tuning) }
-        case .count(let range):
-            if let value = try reader.integer(key, range, unit: nil) { setInt(value, in: &tuning) }
-        case .factor(let range):
-            if let value = try reader.number(key, range, unit: nil) { setDouble(value, in: &tuning) }
-        }
-    }
-
-    /// The value in force as a TOML literal, and whether the operator set it.
-    func render(_ tuning: NodeConfiguration.MembershipTuning, _ settings: MembershipSettings) -> (String, Bool) {
-        switch slot {
-        case .probeInterval: ("\(settings.probeInterval.milliseconds)", tuning.probeInterval != nil)
-        case .probeTimeout: ("\(settings.probeTimeout.milliseconds)", tuning.probeTimeout != nil)
-        case .indirectChecks: ("\(settings.indirectChecks)", tuning.indirectChecks != nil)
-        case .suspicionMultiplier:
-            (ConfigFile.tomlNumber(settings.suspicionMultiplier), tuning.suspicionMultiplier != nil)
-        case .suspicionMaxTimeoutMultiplier:
-            (ConfigFile.tomlNumber(settings.suspicionMaxTimeoutMultiplier), tuning.suspicionMaxTimeoutMultiplier != nil)
-        case .awarenessMax: ("\(settings.awarenessMax)", tuning.awarenessMax != nil)
-        case .retransmitMultiplier: ("\(settings.retransmitMultiplier)", tuning.retransmitMultiplier != nil)
-        case .gossipInterval: ("\(settings.gossipInterval.milliseconds)", tuning.gossipInterval != nil)
-        case .gossipFanout: ("\(settings.gossipFanout)", tuning.gossipFanout != nil)
-        case .pushPullInterval: ("\(settings.pushPullInterval.milliseconds)", tuning.pushPullInterval != nil)
-        case .joinRetryInterval: ("\(settings.joinRetryInterval.milliseconds)", tuning.joinRetryInterval != nil)
-        case .reconnectInterval: ("\(settings.reconnectInterval.milliseconds)", tuning.reconnectInterval != nil)
-        case .failedRetention: ("\(settings.failedRetention.milliseconds / 1000)", tuning.failedRetention != nil)
-        case .leftRetention: ("\(settings.leftRetention.milliseconds / 1000)", tuning.leftRetention != nil)
-        }
-    }
-
-    private func setDuration(_ value: Duration, in tuning: inout NodeConfiguration.MembershipTuning) {
-        switch slot {
-        case .probeInterval: tuning.probeInterval = value
-        case .probeTimeout: tuning.probeTimeout = value
-        case .gossipInterval: tuning.gossipInterval = value
-        case .pushPullInterval: tuning.pushPullInterval = value
-        case .joinRetryInterval: tuning.joinRetryInterval = value
-        case .reconnectInterval: tuning.reconnectInterval = value
-        case .failedRetention: tuning.failedRetention = value
-        case .leftRetention: tuning.leftRetention = value
-        default: preconditionFailure("\(key.dotted) is not a duration")
-        }
-    }
-
-    private func setInt(_ value: Int, in tuning: inout NodeConfiguration.MembershipTuning) {
-        switch slot {
-        case .indirectChecks: tuning.indirectChecks = value
-        case .awarenessMax: tuning.awarenessMax = value
-        case .retransmitMultiplier: tuning.retransmitMultiplier = value
-        case .gossipFanout: tuning.gossipFanout = value
-        default: preconditionFailure("\(key.dotted) is not a count")
-        }
-    }
-
-    private func setDouble(_ value: Double, in tuning: inout NodeConfiguration.MembershipTuning) {
-        switch slot {
-        case .suspicionMultiplier: tuning.suspicionMultiplier = value
-        case .suspicionMaxTimeoutMultiplier: tuning.suspicionMaxTimeoutMultiplier = value
-        default: preconditionFailure("\(key.dotted) is not a factor")
-        }
-    }
-}
-
 /// Typed access to one table of the document, with errors naming the key.
 struct TableReader {
     let table: TOMLTable?
     let origin: ConfigOrigin
 
-    private func value(_ key: ConfigKey) -> TOMLValueConvertible? { table?[key.name] }
+    func value(_ key: ConfigKey) -> TOMLValueConvertible? { table?[key.name] }
 
     private func wrongType(_ key: ConfigKey, expected: String, got: TOMLType) -> ConfigError {
         ConfigError.invalid(.wrongType, origin, key, problem: "must be \(expected), not \(ConfigCheck.article(got))")
@@ -598,30 +371,66 @@ struct TableReader {
         }
     }
 
-    func integer(_ key: ConfigKey, _ range: ClosedRange<Int>, unit: String?) throws -> Int? {
-        guard let value = value(key) else { return nil }
-        let what = unit.map { "a whole number of \($0)" } ?? "a whole number"
-        guard let number = value.int else { throw wrongType(key, expected: what, got: value.type) }
-        guard range.contains(number) else {
-            throw ConfigError.invalid(
-                .badValue, origin, key,
-                problem: "is \(number), but it must be between \(range.lowerBound) and \(range.upperBound)\(unit.map { " \($0)" } ?? "")")
+    /// Reads `key` as its declared type and checks its range; `nil` when the key is absent.
+    func value(of key: ConfigKey, type: ConfigValueType) throws -> ConfigValue? {
+        let value: ConfigValue
+        switch type {
+        case .string, .choice:
+            guard let text = try string(key) else { return nil }
+            value = .string(text)
+        case .strings:
+            guard let texts = try strings(key) else { return nil }
+            value = .strings(texts)
+        case .integer(_, let unit):
+            guard let raw = self.value(key) else { return nil }
+            let what = unit.map { "a whole number of \($0.words)" } ?? "a whole number"
+            guard let number = raw.int else { throw wrongType(key, expected: what, got: raw.type) }
+            value = .integer(number)
+        case .number:
+            guard let raw = self.value(key) else { return nil }
+            guard let number = raw.double ?? raw.int.map(Double.init) else {
+                throw wrongType(key, expected: "a number", got: raw.type)
+            }
+            value = .number(number)
+        case .tables:
+            return nil
         }
-        return number
+        return try Self.check(value, key, type, origin)
     }
 
-    func number(_ key: ConfigKey, _ range: ClosedRange<Double>, unit: String?) throws -> Double? {
-        guard let value = value(key) else { return nil }
-        guard let number = value.double ?? value.int.map(Double.init) else {
-            throw wrongType(key, expected: "a number", got: value.type)
+    /// Checks a value of the right type against the range of `type`; returns it normalised
+    /// (a choice in lower case).
+    @discardableResult
+    static func check(_ value: ConfigValue, _ key: ConfigKey, _ type: ConfigValueType, _ origin: ConfigOrigin) throws -> ConfigValue {
+        switch (type, value) {
+        case (.choice(let names, let noun), .string(let text)):
+            guard let match = names.first(where: { $0 == text.lowercased() }) else {
+                let list = names.map(ConfigCheck.quoted).joined(separator: ", ")
+                throw ConfigError.invalid(
+                    .badValue, origin, key, problem: "is \(ConfigCheck.quoted(text)), which is not a \(noun) (choose \(list))")
+            }
+            return .string(match)
+        case (.integer(let range, let unit), .integer(let number)):
+            guard range.contains(number) else {
+                throw ConfigError.invalid(
+                    .badValue, origin, key,
+                    problem: "is \(number), but it must be between \(range.lowerBound) and \(range.upperBound)\(unit.map { " \($0.words)" } ?? "")")
+            }
+        case (.number(let range, let unit, let above), .number(let number)):
+            guard range.contains(number), !(above && number == range.lowerBound) else {
+                let bounds = above
+                    ? "above \(ConfigCheck.plain(range.lowerBound)) and at most \(ConfigCheck.plain(range.upperBound))"
+                    : "between \(ConfigCheck.plain(range.lowerBound)) and \(ConfigCheck.plain(range.upperBound))"
+                throw ConfigError.invalid(
+                    .badValue, origin, key,
+                    problem: "is \(number), but it must be \(bounds)\(unit.map { " \($0.words)" } ?? "")")
+            }
+        default:
+            break
         }
-        guard range.contains(number) else {
-            throw ConfigError.invalid(
-                .badValue, origin, key,
-                problem: "is \(number), but it must be between \(ConfigCheck.plain(range.lowerBound)) and \(ConfigCheck.plain(range.upperBound))\(unit.map { " \($0)" } ?? "")")
-        }
-        return number
+        return value
     }
+
 }
 
 /// The value rules, shared by the file reader and the command-line flags.
@@ -714,32 +523,6 @@ enum ConfigCheck {
                 problem: "is \(quoted(text)), which denies the daemon's own user read and write on its socket")
         }
         return mode_t(mode)
-    }
-
-    static func preset(_ text: String, _ key: ConfigKey, _ origin: ConfigOrigin) throws -> String {
-        guard MembershipSettings.presets[text] != nil else {
-            let names = MembershipSettings.presets.keys.sorted().map(quoted)
-            throw ConfigError.invalid(
-                .badValue, origin, key, problem: "is \(quoted(text)), which is not a preset (choose \(names.joined(separator: ", ")))")
-        }
-        return text
-    }
-
-    static func logLevel(_ text: String, _ key: ConfigKey, _ origin: ConfigOrigin) throws -> Logger.Level {
-        guard let level = Logger.Level(rawValue: text.lowercased()) else {
-            let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
-            throw ConfigError.invalid(
-                .badValue, origin, key, problem: "is \(quoted(text)), which is not a log level (choose one of \(names))")
-        }
-        return level
-    }
-
-    static func logFormat(_ text: String, _ key: ConfigKey, _ origin: ConfigOrigin) throws -> LogFormat {
-        guard let format = LogFormat(rawValue: text.lowercased()) else {
-            throw ConfigError.invalid(
-                .badValue, origin, key, problem: "is \(quoted(text)), which is not a log format (choose \"text\" or \"json\")")
-        }
-        return format
     }
 
     /// The probe timeout must leave time for indirect probes within the protocol period (SWIM 4.1).

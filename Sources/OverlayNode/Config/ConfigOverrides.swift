@@ -26,6 +26,7 @@ import Darwin
 /// | `--preset` | `membership.preset` |
 /// | `--log-level` | `log.level` |
 /// | `--log-format` | `log.format` |
+/// | `--metrics-address` | `api.metrics_address` |
 ///
 /// ## Running without root
 ///
@@ -62,13 +63,16 @@ public struct ConfigOverrides: Sendable, Equatable {
     public var logLevel: String?
     /// `--log-format`: replaces `log.format` (`text` or `json`).
     public var logFormat: String?
+    /// `--metrics-address`: replaces `api.metrics_address`, `host:port`.
+    public var metricsAddress: String?
 
     /// Creates overrides; every parameter left out keeps the file's value.
     public init(
         name: String? = nil, stateDir: String? = nil, bind: String? = nil, advertise: String? = nil,
         seeds: [String]? = nil, keyring: String? = nil, socket: String? = nil, preset: String? = nil,
-        logLevel: String? = nil, logFormat: String? = nil
+        logLevel: String? = nil, logFormat: String? = nil, metricsAddress: String? = nil
     ) {
+        self.metricsAddress = metricsAddress
         self.name = name
         self.stateDir = stateDir
         self.bind = bind
@@ -112,30 +116,25 @@ public struct ConfigOverrides: Sendable, Equatable {
     /// - Throws: ``ConfigError`` naming the flag (or the file) and the key, in one sentence.
     public func applied(to configuration: NodeConfiguration) throws -> NodeConfiguration {
         var config = configuration
-        if let name { config.name = try ConfigCheck.name(name, ConfigKeys.name, .flag("--name")) }
-        if let stateDir {
-            config.stateDir = try ConfigCheck.path(stateDir, ConfigKeys.stateDir, .flag("--state-dir"))
-        }
-        if let bind {
-            config.bind = try ConfigCheck.endpoint(bind, ConfigKeys.bind, .flag("--bind"), wildcard: true)
-        }
-        if let advertise {
-            config.advertise = try ConfigCheck.endpoint(
-                advertise, ConfigKeys.advertise, .flag("--advertise"), wildcard: false)
-        }
-        if let seeds, !seeds.isEmpty {
-            config.seeds = try seeds.map {
-                try ConfigCheck.endpoint($0, ConfigKeys.seeds, .flag("--seed"), wildcard: false)
+        for (flag, values) in flagValues where !values.isEmpty {
+            guard let entry = ConfigSchema.entries.first(where: { $0.spec.flag == flag }) else {
+                preconditionFailure("the flag \(flag) is not declared in ConfigSchema")
             }
-        }
-        if let keyring { config.keyring = try ConfigCheck.path(keyring, ConfigKeys.keyring, .flag("--keyring")) }
-        if let socket { config.socket = try ConfigCheck.socketPath(socket, ConfigKeys.socket, .flag("--socket")) }
-        if let preset { config.membershipPreset = try ConfigCheck.preset(preset, ConfigKeys.preset, .flag("--preset")) }
-        if let logLevel { config.logLevel = try ConfigCheck.logLevel(logLevel, ConfigKeys.logLevel, .flag("--log-level")) }
-        if let logFormat {
-            config.logFormat = try ConfigCheck.logFormat(logFormat, ConfigKeys.logFormat, .flag("--log-format"))
+            try entry.apply(flag: values, into: &config)
         }
         return try config.validated()
+    }
+
+    /// Every flag with the values given, in the order of ``ConfigSchema``.
+    var flagValues: [(String, [String])] {
+        [
+            ("--name", name.map { [$0] } ?? []), ("--state-dir", stateDir.map { [$0] } ?? []),
+            ("--bind", bind.map { [$0] } ?? []), ("--advertise", advertise.map { [$0] } ?? []),
+            ("--seed", seeds ?? []), ("--keyring", keyring.map { [$0] } ?? []),
+            ("--socket", socket.map { [$0] } ?? []), ("--metrics-address", metricsAddress.map { [$0] } ?? []),
+            ("--preset", preset.map { [$0] } ?? []),
+            ("--log-level", logLevel.map { [$0] } ?? []), ("--log-format", logFormat.map { [$0] } ?? []),
+        ]
     }
 }
 

@@ -77,6 +77,10 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// in the file as an octal string, `"0660"`.
     public var socketMode: mode_t = ConfigDefaults.socketMode
 
+    /// `api.metrics_address`: a TCP address serving `GET /metrics` only. Default `nil`: metrics
+    /// are served on the API socket alone, whose file mode protects them.
+    public var metricsAddress: PeerEndpoint? = nil
+
     // MARK: [membership]
 
     /// `membership.preset`: the named set of SWIM and Lifeguard timings the overrides start from,

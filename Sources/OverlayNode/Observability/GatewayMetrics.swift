@@ -1,4 +1,3 @@
-import CoreMetrics
 import NIOConcurrencyHelpers
 import OverlayCore
 import Prometheus
@@ -7,47 +6,63 @@ import Prometheus
 ///
 /// | name | type | meaning |
 /// | --- | --- | --- |
-/// | `overlayd_probes_total{gateway,result}` | counter | HTTP probes this node ran, by gateway and result (`ok` or a failure label) |
+/// | `overlayd_probes_total{gateway,result}` | counter | HTTP probes this node ran, by gateway and result (`ok` or a failure label); at most ``maxGatewayLabels`` gateway names, the rest as `other` |
 /// | `overlayd_selection_rounds_total` | counter | selection rounds decided |
 /// | `overlayd_shared_estimates_used_total` | counter | candidates judged by the cloud's shared estimates instead of a probe |
 /// | `overlayd_selection_candidates_total{basis}` | counter | candidates judged, by basis: `probed`, `shared`, `unmeasured` |
 /// | `overlayd_selection_changes_total` | counter | rounds that changed the gateway in use |
 /// | `overlayd_gateway_items_total{outcome}` | counter | gateway items received, by outcome (`accepted`, `duplicate`, `stale`, `non_member`, ...) |
 public final class GatewayMetrics: Sendable {
-    private let factory: PrometheusMetricsFactory
-    let selectionRounds: CoreMetrics.Counter
-    let sharedEstimatesUsed: CoreMetrics.Counter
-    let selectionChanges: CoreMetrics.Counter
-    private let candidates: [String: CoreMetrics.Counter]
-    private let items: [GatewayGossip.ItemOutcome: CoreMetrics.Counter]
-    private let probes = NIOLockedValueBox<[String: CoreMetrics.Counter]>([:])
+    /// The most gateway names used as label values; probes of any other gateway count under
+    /// `gateway="other"`. Gateways are announced by gossip, so without a bound a member could
+    /// grow the scrape without limit. 64 is the selector's limit of gateways per observer.
+    public static let maxGatewayLabels = 64
 
-    /// Registers the metrics with `factory`, so that all but the per-gateway probe counters
+    private let registry: PrometheusCollectorRegistry
+    let selectionRounds: MetricCounter
+    let sharedEstimatesUsed: MetricCounter
+    let selectionChanges: MetricCounter
+    private let candidates: [String: MetricCounter]
+    private let items: [GatewayGossip.ItemOutcome: MetricCounter]
+    private let probes = NIOLockedValueBox<[String: MetricCounter]>([:])
+    private let gatewayLabels = NIOLockedValueBox<Set<String>>([])
+
+    /// Registers the metrics with `registry`, so that all but the per-gateway probe counters
     /// appear from the start.
-    init(factory: PrometheusMetricsFactory) {
-        self.factory = factory
-        selectionRounds = CoreMetrics.Counter(label: "overlayd_selection_rounds_total", factory: factory)
-        sharedEstimatesUsed = CoreMetrics.Counter(label: "overlayd_shared_estimates_used_total", factory: factory)
-        selectionChanges = CoreMetrics.Counter(label: "overlayd_selection_changes_total", factory: factory)
-        var candidates: [String: CoreMetrics.Counter] = [:]
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        selectionRounds = MetricCounter(registry, "overlayd_selection_rounds_total", "Gateway selection rounds decided.")
+        sharedEstimatesUsed = MetricCounter(
+            registry, "overlayd_shared_estimates_used_total", "Candidates judged by the cloud's shared measurements instead of a probe.")
+        selectionChanges = MetricCounter(registry, "overlayd_selection_changes_total", "Rounds that changed the gateway in use.")
+        var candidates: [String: MetricCounter] = [:]
         for basis in ["probed", "shared", "unmeasured"] {
-            candidates[basis] = CoreMetrics.Counter(label: "overlayd_selection_candidates_total", dimensions: [("basis", basis)], factory: factory)
+            candidates[basis] = MetricCounter(
+                registry, "overlayd_selection_candidates_total", "Candidates judged, by what they were judged on.", labels: [("basis", basis)])
         }
         self.candidates = candidates
-        var items: [GatewayGossip.ItemOutcome: CoreMetrics.Counter] = [:]
+        var items: [GatewayGossip.ItemOutcome: MetricCounter] = [:]
         for outcome in GatewayGossip.ItemOutcome.allCases {
-            items[outcome] = CoreMetrics.Counter(label: "overlayd_gateway_items_total", dimensions: [("outcome", outcome.rawValue)], factory: factory)
+            items[outcome] = MetricCounter(
+                registry, "overlayd_gateway_items_total", "Gateway items received, by outcome.", labels: [("outcome", outcome.rawValue)])
         }
         self.items = items
     }
 
     /// Counts one probe of `gateway` with `result` (`ok` or a ``ProbeFailure/label``).
     func countProbe(gateway: String, result: String) {
-        let key = gateway + "\u{0}" + result
+        let label = gatewayLabels.withLockedValue { labels in
+            if labels.contains(gateway) { return gateway }
+            guard labels.count < Self.maxGatewayLabels else { return "other" }
+            labels.insert(gateway)
+            return gateway
+        }
+        let key = label + "\u{0}" + result
         let counter = probes.withLockedValue { counters in
             if let counter = counters[key] { return counter }
-            let counter = CoreMetrics.Counter(
-                label: "overlayd_probes_total", dimensions: [("gateway", gateway), ("result", result)], factory: factory)
+            let counter = MetricCounter(
+                registry, "overlayd_probes_total", "HTTP probes this node ran through gateways' proxies, by gateway and result.",
+                labels: [("gateway", label), ("result", result)])
             counters[key] = counter
             return counter
         }
@@ -59,9 +74,6 @@ public final class GatewayMetrics: Sendable {
 
     /// Sets the received-item counters to the core's totals.
     func recordItems(_ totals: [GatewayGossip.ItemOutcome: Int]) {
-        for (outcome, counter) in items {
-            counter.reset()
-            counter.increment(by: totals[outcome] ?? 0)
-        }
+        for (outcome, counter) in items { counter.mirror(totals[outcome] ?? 0) }
     }
 }

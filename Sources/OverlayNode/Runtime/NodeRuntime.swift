@@ -32,6 +32,16 @@ public actor NodeRuntime {
     private var viewListeners: [UUID: AsyncStream<ViewUpdate>.Continuation] = [:]
     /// Gateway selection: prober, hop source, probes in flight, event subscribers.
     var gatewayShell: GatewayShellState
+    /// Signs as this node; kept to restart gateway selection on reload.
+    let signer: SodiumSigner
+    /// The event loops of the prober, kept to rebuild it on reload.
+    let group: any EventLoopGroup
+    /// The configuration in force (``RuntimeOptions/configuration``), replaced by each reload.
+    var configuration: NodeConfiguration?
+    /// The keyring file in force.
+    var keyringPath: String
+    /// Re-reads the config file and flags (``RuntimeOptions/reread``).
+    let reread: (@Sendable () throws -> NodeConfiguration)?
 
     /// Loads the identity, keyring and snapshot, binds the UDP socket and prepares the agent.
     ///
@@ -60,11 +70,16 @@ public actor NodeRuntime {
             session: session, incarnation: incarnation, joinTargets: joinTargets, seed: SecureRandom.uint64(), now: now,
             restoredView: snapshot?.view, bootstrapView: founds, gateways: options.gateways?.settings)
         self.gatewayShell = GatewayShellState(options: options.gateways, group: group)
+        self.signer = signer
+        self.group = group
+        self.configuration = options.configuration
+        self.keyringPath = options.keyringPath
+        self.reread = options.reread
         self.version = options.version
         self.localID = signer.nodeID
         self.options = options
         self.transport = transport
-        self.metrics = NodeMetrics()
+        self.metrics = NodeMetrics(version: options.version)
         var logger = logger
         logger[metadataKey: "node"] = "\(signer.nodeID.shortForm)"
         self.logger = logger
@@ -111,10 +126,10 @@ public actor NodeRuntime {
         viewListeners.removeAll()
     }
 
-    /// Re-reads the keyring file (SIGHUP). On error the old keyring stays in force.
+    /// Re-reads the keyring file alone. On error the old keyring stays in force.
     public func reloadKeyring() {
         do {
-            let keyring = try StateDirectory.loadKeyring(path: options.keyringPath, localID: localID)
+            let keyring = try StateDirectory.loadKeyring(path: keyringPath, localID: localID)
             agent.updateKeyring(keyring)
             logger.notice("keyring reloaded", metadata: ["keys": "\(keyring.count)"])
         } catch {
@@ -210,14 +225,10 @@ public actor NodeRuntime {
             }
         }
         let counters = agent.counters
-        metrics.datagramsReceived.reset()
-        metrics.datagramsReceived.increment(by: counters.datagramsReceived)
-        metrics.bytesReceived.reset()
-        metrics.bytesReceived.increment(by: counters.bytesReceived)
-        metrics.itemsVerified.reset()
-        metrics.itemsVerified.increment(by: counters.itemsVerified)
-        metrics.itemsDuplicate.reset()
-        metrics.itemsDuplicate.increment(by: counters.itemsDuplicate)
+        metrics.datagramsReceived.mirror(counters.datagramsReceived)
+        metrics.bytesReceived.mirror(counters.bytesReceived)
+        metrics.itemsVerified.mirror(counters.itemsVerified)
+        metrics.itemsDuplicate.mirror(counters.itemsDuplicate)
         let members = agent.membership.members.values
         for state in MemberState.allCases {
             metrics.membersByState[state]?.record(members.count { $0.state == state } + (state == .alive ? 1 : 0))

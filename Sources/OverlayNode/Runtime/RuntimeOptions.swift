@@ -17,6 +17,12 @@ public struct RuntimeOptions: Sendable {
     /// Gateway selection (`[gateways]`, `[gateway]`); `nil` turns it off (gateway items are
     /// then only relayed).
     public var gateways: GatewayRuntimeOptions? = nil
+    /// The configuration these options were resolved from; a reload compares the new one with
+    /// it to say which changed keys need a restart. `nil` when the options were built directly.
+    public var configuration: NodeConfiguration? = nil
+    /// Re-reads the config file and flags for a reload (SIGHUP, `POST /v1/reload`); `nil`
+    /// re-reads only the keyring.
+    public var reread: (@Sendable () throws -> NodeConfiguration)? = nil
 
     /// Creates options.
     public init(agent: AgentSettings, bind: PeerEndpoint, stateDirectory: StateDirectory, keyringPath: String, seeds: [PeerEndpoint], version: String) {

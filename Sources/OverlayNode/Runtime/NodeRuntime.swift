@@ -83,10 +83,17 @@ public actor NodeRuntime {
         var logger = logger
         logger[metadataKey: "node"] = "\(signer.nodeID.shortForm)"
         self.logger = logger
+        let udp = await transport.statistics()
+        metrics.record(udp)
+        if udp.receiveBufferCapped {
+            logger.warning(
+                "the kernel granted a UDP receive buffer of \(udp.receiveBufferBytes) bytes (as it reports it) for the \(udp.requestedReceiveBufferBytes) asked; bursts beyond it are dropped and counted in overlayd_datagrams_dropped_total{stage=\"socket_buffer\"}; raise net.core.rmem_max (sysctl) to at least \(udp.requestedReceiveBufferBytes)")
+        }
         logger.info("starting", metadata: [
             "name": "\(settings.name)", "id": "\(signer.nodeID.hex)", "endpoint": "\(settings.endpoint)",
             "incarnation": "\(incarnation)", "keyring": "\(keyring.count) keys",
             "join": "\(joinTargets.map(\.endpoint.description).joined(separator: ","))",
+            "udp_receive_buffer": "\(udp.receiveBufferBytes)",
         ])
     }
 
@@ -124,6 +131,11 @@ public actor NodeRuntime {
         listeners.removeAll()
         for continuation in viewListeners.values { continuation.finish() }
         viewListeners.removeAll()
+    }
+
+    /// Brings the drop counters and the receive buffer gauge up to date with the transport.
+    func recordTransportStatistics() async {
+        metrics.record(await transport.statistics())
     }
 
     /// Re-reads the keyring file alone. On error the old keyring stays in force.

@@ -28,6 +28,8 @@ public actor NodeRuntime {
     private var armed: Instant?
     private var receiver: Task<Void, Never>?
     private var lastSnapshot: PeerSnapshot?
+    /// Writes snapshots off the actor (``SnapshotWriter``).
+    private let snapshotWriter: SnapshotWriter
     private var listeners: [UUID: AsyncStream<MemberChange>.Continuation] = [:]
     private var viewListeners: [UUID: AsyncStream<ViewUpdate>.Continuation] = [:]
     /// Gateway selection: prober, hop source, probes in flight, event subscribers.
@@ -83,6 +85,10 @@ public actor NodeRuntime {
         var logger = logger
         logger[metadataKey: "node"] = "\(signer.nodeID.shortForm)"
         self.logger = logger
+        let writerLogger = logger
+        self.snapshotWriter = SnapshotWriter(directory: options.stateDirectory) { error in
+            writerLogger.error("cannot save the peer snapshot: \(error)")
+        }
         let udp = await transport.statistics()
         metrics.record(udp)
         if udp.receiveBufferCapped {
@@ -131,6 +137,7 @@ public actor NodeRuntime {
         listeners.removeAll()
         for continuation in viewListeners.values { continuation.finish() }
         viewListeners.removeAll()
+        await snapshotWriter.flush()
     }
 
     /// Brings the drop counters and the receive buffer gauge up to date with the transport.
@@ -290,11 +297,10 @@ public actor NodeRuntime {
 
     private func persist(_ snapshot: PeerSnapshot) {
         guard snapshot != lastSnapshot else { return }
-        do {
-            try options.stateDirectory.saveSnapshot(snapshot)
-            lastSnapshot = snapshot
-        } catch {
-            logger.error("cannot save the peer snapshot: \(error)")
-        }
+        lastSnapshot = snapshot
+        snapshotWriter.submit(snapshot)
     }
+
+    /// Waits until every snapshot asked for so far is on disk.
+    func flushSnapshots() async { await snapshotWriter.flush() }
 }

@@ -42,9 +42,10 @@ def main():
            ".SH SYNOPSIS", f"\\fB{esc(name)}\\fR [\\fIsubcommand\\fR] [\\fIoptions\\fR]"]
     if root.get("discussion"):
         out += [".SH DESCRIPTION", esc(root["discussion"])]
-    if root.get("arguments"):
-        out.append(".SH OPTIONS")
-        arguments(root, out)
+    options = []
+    arguments(root, options)
+    if options:
+        out += [".SH OPTIONS"] + options
     subs = [s for s in root.get("subcommands", []) if s.get("shouldDisplay", True) and s["commandName"] != "help"]
     if subs:
         out.append(".SH COMMANDS")

@@ -570,6 +570,13 @@ public struct QuorumView: Sendable {
         state.voted = ballot
         state.change = change
         acceptor = state
+        let item = recordOwnVote(change, in: ballot, view: view, now: now)
+        return [.persist, .broadcast(item)] + progress(view: view, now: now)
+    }
+
+    /// Signs this node's vote for `change` in `ballot`, counts it among the ballot's votes and
+    /// notes the ballot; the caller broadcasts the item (and persists a new vote).
+    private mutating func recordOwnVote(_ change: ViewChange, in ballot: ViewBallot, view: CommittedView, now: Instant) -> SignedItem {
         let item = SignedItem(kind: .viewVote(.with {
             $0.epoch = view.epoch
             $0.round = ballot.round
@@ -580,21 +587,12 @@ public struct QuorumView: Sendable {
         }), signer: signer, now: now)
         votes[ballot, default: [:]][localID] = Vote(change: change, item: item)
         noteBallot(ballot, now: now)
-        return [.persist, .broadcast(item)] + progress(view: view, now: now)
+        return item
     }
 
     /// Signs this node's persisted vote again, unchanged, after a restart lost the item.
     private mutating func reannounce(_ change: ViewChange, in ballot: ViewBallot, view: CommittedView, now: Instant) -> [QuorumViewDirective] {
-        let item = SignedItem(kind: .viewVote(.with {
-            $0.epoch = view.epoch
-            $0.round = ballot.round
-            $0.coordinator = ballot.coordinator?.data ?? Data()
-            $0.add = change.add.map(\.data)
-            $0.remove = change.remove.map(\.data)
-            $0.lineage = view.lineage
-        }), signer: signer, now: now)
-        votes[ballot, default: [:]][localID] = Vote(change: change, item: item)
-        noteBallot(ballot, now: now)
+        let item = recordOwnVote(change, in: ballot, view: view, now: now)
         return [.broadcast(item)] + progress(view: view, now: now)
     }
 

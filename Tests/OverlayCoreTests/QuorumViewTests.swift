@@ -271,17 +271,22 @@ import Testing
         #expect(view.acceptor?.change == ViewChange(remove: [Self.ids[3], Self.ids[4]]))
     }
 
+    /// Node 0 restarted in epoch 7 of a view of all five, with `acceptor` as its persisted state.
+    static func restartedMember(acceptor: ViewAcceptorState) -> QuorumView {
+        var settings = QuorumViewSettings()
+        settings.voteDelay = .seconds(1)
+        return QuorumView(
+            signer: TestKeys.signer(0), settings: settings,
+            restored: CommittedView(epoch: 7, lineage: Data(repeating: 1, count: 8), members: Self.ids), acceptor: acceptor,
+            bootstrap: false, session: 1)
+    }
+
     @Test func aRestartedVoterSignsItsPersistedVoteAgainAndRecoversIfNobodyElseMoves() {
         var state = ViewAcceptorState(epoch: 7)
         let p = ViewChange(remove: [Self.ids[4]])
         state.voted = .fast
         state.change = p
-        var settings = QuorumViewSettings()
-        settings.voteDelay = .seconds(1)
-        var view = QuorumView(
-            signer: TestKeys.signer(0), settings: settings,
-            restored: CommittedView(epoch: 7, lineage: Data(repeating: 1, count: 8), members: Self.ids), acceptor: state,
-            bootstrap: false, session: 1)
+        var view = Self.restartedMember(acceptor: state)
         let (out, _) = Self.evaluateRepeatedly(&view, [1: .alive, 2: .alive, 3: .alive, 4: .failed], seconds: 8)
         let cast = Self.cast(out)
         #expect(cast.first.map { !$0.promise && $0.ballot == .fast && $0.change == p } == true, "the same vote again, not a new one")
@@ -293,12 +298,7 @@ import Testing
     @Test func aRestartKeepsItsPromiseAndVote() {
         var state = ViewAcceptorState(epoch: 7)
         state.promised = ViewBallot(round: 2, coordinator: Self.ids[3])
-        var settings = QuorumViewSettings()
-        settings.voteDelay = .seconds(1)
-        var view = QuorumView(
-            signer: TestKeys.signer(0), settings: settings,
-            restored: CommittedView(epoch: 7, lineage: Data(repeating: 1, count: 8), members: Self.ids), acceptor: state,
-            bootstrap: false, session: 1)
+        var view = Self.restartedMember(acceptor: state)
         var now = Self.t0
         for _ in 0..<4 {
             _ = view.evaluate(members: Self.observe([1: .alive, 2: .alive, 3: .alive, 4: .failed]), now: now)

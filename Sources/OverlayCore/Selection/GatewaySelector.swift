@@ -380,38 +380,40 @@ public struct GatewaySelector: Sendable {
 
     // MARK: Collaborative probe planning
 
-    /// Decides which collaborative candidates to probe.
+    /// Decides which collaborative candidates to probe, within the cloud-wide probe budget.
     ///
-    /// A candidate that at least `targetObserversPerPeriod` distinct nodes measured within the
-    /// freshness window, or that this node itself measured within it, is judged by the shared
-    /// estimate; only measurements taken at about the gateway's present load count
-    /// (``describesLoad(of:)``), so a gateway that filled up since is measured again. Otherwise this node probes it with probability
-    /// `min(1, deficit / contenders)`, where `deficit` is the number of observers missing and
-    /// `contenders = cloudSize · min(candidates, eligible) / eligible` is how many nodes hold
-    /// the gateway as a candidate if all of them reselect at once. So, whatever the number of
-    /// clients, about `deficit` nodes probe a gateway per window, and the draw (from the
-    /// selector's seeded generator) decides which, so that not everybody probes at once.
+    /// The cloud spends ``SelectorSettings/probeBudget`` probes per node and round, on average:
+    /// `perGateway = probeBudget · cloudSize / eligible` per gateway and round. A gateway is a
+    /// candidate of `contenders = users + (cloudSize - users) · min(1, candidateCount / (eligible - 1))`
+    /// nodes per round (its users always hold it; the others draw it with about that chance),
+    /// so each contender probes it with `perGateway · need / contenders`, where `need` is 2
+    /// while fewer than ``SelectorSettings/targetObserversPerPeriod`` nodes measured it at its
+    /// present load (``describesLoad(of:)``: it is stale, unmeasured or its load moved) and 1
+    /// otherwise. Probes thus go where the estimates are least certain, the budget holds
+    /// whatever the cloud's size, and the draw (from the selector's seeded generator) decides
+    /// who probes, so that not everybody probes at once. A candidate not probed is judged by
+    /// the shared estimate if anybody measured it within the freshness window.
     private mutating func planProbes(
         candidates: [WeightedGateway], eligibleCount: Int, now: Instant
     ) -> (probes: [Gateway], shared: [GatewayID]) {
         var probes: [Gateway] = []
         var shared: [GatewayID] = []
-        let perNode = Double(min(settings.candidateCount + 1, max(1, eligibleCount)))
-        let contenders = max(1, Double(max(1, cloudSize)) * perNode / Double(max(1, eligibleCount)))
+        let cloud = Double(max(1, cloudSize))
+        let eligible = Double(max(1, eligibleCount))
+        let drawShare = min(1, Double(settings.candidateCount) / max(1, eligible - 1))
+        let perGateway = settings.probeBudget * cloud / eligible
         for candidate in candidates {
-            let current = describesLoad(of: candidate.id)
-            let observers = observations.observerCount(of: candidate.id, now: now, where: current)
-            let measuredByMe = observations.observations(of: candidate.id, now: now, where: current)
-                .contains { $0.observer == node }
-            if observers >= settings.targetObserversPerPeriod || measuredByMe {
-                shared.append(candidate.id)
-                continue
-            }
-            let deficit = Double(settings.targetObserversPerPeriod - observers)
-            let chance = min(1, deficit / contenders)
+            let describes = describesLoad(of: candidate.id)
+            let observers = observations.observerCount(of: candidate.id, now: now, where: describes)
+            let users = min(cloud, Double(load.clients(of: candidate.id)))
+            let contenders = max(1, users + (cloud - users) * drawShare)
+            let need = observers < settings.targetObserversPerPeriod ? 2.0 : 1.0
+            let chance = perGateway * need / contenders
             if chance >= 1 || Double.random(in: 0..<1, using: &rng) < chance {
                 probes.append(candidate.gateway)
             } else if observers > 0 {
+                shared.append(candidate.id)
+            } else if observations.observerCount(of: candidate.id, now: now) > 0 {
                 shared.append(candidate.id)
             }
         }

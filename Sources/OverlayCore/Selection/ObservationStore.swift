@@ -72,11 +72,14 @@ public struct ObservationStore: Sendable {
 
     /// How long an observation counts. Default 5 min (see ``SelectorSettings/freshnessWindow``).
     public var freshnessWindow: Duration
-    /// The most observations held; the oldest is dropped to make room. Default 4,096.
+    /// The most observations held; the oldest is dropped to make room. Default 8,192.
     public var capacity: Int
     /// The most gateways one observer may hold observations about, so a member inventing
     /// gateway names cannot push out everyone else's measurements. Default 64.
     public var maxGatewaysPerObserver: Int
+    /// The most observers held per gateway: beyond it, a newer observation replaces the
+    /// gateway's oldest. Default 128 (see ``SelectorSettings/observersPerGateway``).
+    public var maxObserversPerGateway: Int
     /// The latency a failed probe counts as in an estimate. Default 10 s.
     public var failurePenalty: Duration
     /// The latency added per hop of distance that this node has beyond an observer's.
@@ -93,13 +96,14 @@ public struct ObservationStore: Sendable {
 
     /// Creates an empty store.
     public init(
-        freshnessWindow: Duration = .seconds(300), capacity: Int = 4096, maxGatewaysPerObserver: Int = 64,
-        failurePenalty: Duration = .seconds(10), latencyPerHop: Duration = .milliseconds(10),
-        futureTolerance: Duration = .seconds(60)
+        freshnessWindow: Duration = .seconds(300), capacity: Int = 8192, maxGatewaysPerObserver: Int = 64,
+        maxObserversPerGateway: Int = 128, failurePenalty: Duration = .seconds(10),
+        latencyPerHop: Duration = .milliseconds(10), futureTolerance: Duration = .seconds(60)
     ) {
         self.freshnessWindow = freshnessWindow
         self.capacity = max(1, capacity)
         self.maxGatewaysPerObserver = max(1, maxGatewaysPerObserver)
+        self.maxObserversPerGateway = max(1, maxObserversPerGateway)
         self.failurePenalty = failurePenalty
         self.latencyPerHop = latencyPerHop
         self.futureTolerance = futureTolerance
@@ -109,7 +113,8 @@ public struct ObservationStore: Sendable {
     public init(settings: SelectorSettings) {
         self.init(
             freshnessWindow: settings.freshnessWindow, capacity: settings.observationCapacity,
-            maxGatewaysPerObserver: settings.maxGatewaysPerObserver, failurePenalty: settings.failurePenalty,
+            maxGatewaysPerObserver: settings.maxGatewaysPerObserver,
+            maxObserversPerGateway: settings.observersPerGateway, failurePenalty: settings.failurePenalty,
             latencyPerHop: settings.latencyPerHop, futureTolerance: settings.clockSkewTolerance)
     }
 
@@ -126,6 +131,13 @@ public struct ObservationStore: Sendable {
             guard observation.sequence > held.sequence else { return .duplicate }
             byGateway[gateway, default: [:]][observer] = observation
             return .replaced
+        }
+        if let observers = byGateway[gateway], observers.count >= maxObserversPerGateway {
+            // The gateway's oldest gives way: a scan of at most `maxObserversPerGateway`.
+            guard let oldest = observers.values.min(by: isOlder), isOlder(oldest, than: observation) else {
+                return .crowdedOut
+            }
+            remove(oldest)
         }
         if perObserver[observer, default: 0] >= maxGatewaysPerObserver {
             guard let oldest = oldestKey(observer: observer), isOlder(oldest, than: observation) else { return .crowdedOut }

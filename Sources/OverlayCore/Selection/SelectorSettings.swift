@@ -25,9 +25,22 @@ public struct SelectorSettings: Sendable, Equatable {
     /// smallest number whose median one lying observer cannot move.
     public var targetObserversPerPeriod: Int = 3
 
-    /// The most observations held in memory. Default 4,096: one per observer and gateway for a
-    /// cloud of 200 nodes and 20 gateways (about 600 KB).
-    public var observationCapacity: Int = 4096
+    /// Collaborative mode: the probes the cloud spends per node and selection round, on
+    /// average. Default 0.25: a tenth of RIMO's three, and enough that at 200 nodes and 20
+    /// gateways every gateway is measured a few times per round period.
+    public var probeBudget: Double = 0.25
+
+    /// The most observations held in memory. Default 8,192: 128 observers each for 64
+    /// gateways (about 1.2 MB), more gateways than one neighbourhood cloud can reach.
+    public var observationCapacity: Int = 8192
+
+    /// The most distinct observers whose latest observation is held per gateway; a newer
+    /// observation replaces the gateway's oldest. Default 128: at 200 nodes, 20 gateways and
+    /// the default budget that is about one freshness window of observations per gateway (32
+    /// measured worse in `overlay-sim rimo`: the median of fewer noisy probes), and it keeps
+    /// memory and the cost of an estimate flat however large the cloud (1,000 nodes hold 128,
+    /// not 1,000, per gateway).
+    public var observersPerGateway: Int = 128
 
     /// The most gateways one observer may hold observations about. Default 64, so one member
     /// inventing gateway names cannot push out the others' measurements.

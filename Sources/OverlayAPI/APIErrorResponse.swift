@@ -103,4 +103,12 @@ public struct APIErrorCode: RawRepresentable, Codable, Hashable, Sendable, Custo
     /// The route exists but this daemon cannot answer it now, for example a gateway route on a
     /// daemon built or started without gateway selection (HTTP 503).
     public static let unavailable = APIErrorCode("unavailable")
+    /// The request's body is larger than the API accepts (HTTP 413).
+    public static let requestTooLarge = APIErrorCode("request_too_large")
+    /// The request line and headers are larger than the API accepts (HTTP 431).
+    public static let headersTooLarge = APIErrorCode("headers_too_large")
+    /// The client took too long to send its request (HTTP 408).
+    public static let requestTimeout = APIErrorCode("request_timeout")
+    /// The API already serves as many connections as it allows (HTTP 503).
+    public static let tooManyConnections = APIErrorCode("too_many_connections")
 }

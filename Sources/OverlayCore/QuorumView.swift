@@ -384,7 +384,17 @@ public struct QuorumView: Sendable {
         if stable, let wanted, state.voted == nil, state.promised == .fast, !state.abstains {
             out += vote(in: .fast, for: choose(wanted), view: view, now: now)
         }
-        if recoveryDue(view: view, now: now) {
+        if let voted = state.voted, let change = state.change, votes[voted]?[localID] == nil {
+            // Voted before a restart, and the vote may be lost with the nodes that carried it:
+            // sign the same vote again (the same change in the same round is no second vote).
+            out += reannounce(change, in: voted, view: view, now: now)
+        }
+        if stable, lastProgress == nil {
+            // Something is wanted and nothing moves (for example every voter voted before a
+            // restart): start the round timeout.
+            lastProgress = now
+        }
+        if recoveryDue(view: view, now: now, wantedStable: stable) {
             out += openRecoveryRound(view: view, now: now)
         }
         return out
@@ -470,12 +480,12 @@ public struct QuorumView: Sendable {
     // MARK: Recovery rounds
 
     /// Whether this node should open a recovery round now: something is being decided at this
-    /// epoch (votes were cast, or this node wants a change it already voted for), and the
+    /// epoch (votes or promises were seen, or this node has wanted a change for the vote delay), and the
     /// epoch made no progress for the round timeout (or, when the fast round provably cannot
     /// complete and no recovery round is open, at once), plus this node's own delay.
-    private func recoveryDue(view: CommittedView, now: Instant) -> Bool {
+    private func recoveryDue(view: CommittedView, now: Instant, wantedStable: Bool) -> Bool {
         guard view.contains(localID), !(acceptor?.abstains ?? false) else { return false }
-        guard !votes.isEmpty || !promises.isEmpty, let since = lastProgress else { return false }
+        guard !votes.isEmpty || !promises.isEmpty || wantedStable, let since = lastProgress else { return false }
         let fastLost = newestBallot.isFast && fastRoundCannotComplete(view: view)
         let wait = (fastLost ? .zero : settings.roundTimeout) + stagger(epoch: view.epoch)
         return now - since >= wait
@@ -571,6 +581,21 @@ public struct QuorumView: Sendable {
         votes[ballot, default: [:]][localID] = Vote(change: change, item: item)
         noteBallot(ballot, now: now)
         return [.persist, .broadcast(item)] + progress(view: view, now: now)
+    }
+
+    /// Signs this node's persisted vote again, unchanged, after a restart lost the item.
+    private mutating func reannounce(_ change: ViewChange, in ballot: ViewBallot, view: CommittedView, now: Instant) -> [QuorumViewDirective] {
+        let item = SignedItem(kind: .viewVote(.with {
+            $0.epoch = view.epoch
+            $0.round = ballot.round
+            $0.coordinator = ballot.coordinator?.data ?? Data()
+            $0.add = change.add.map(\.data)
+            $0.remove = change.remove.map(\.data)
+            $0.lineage = view.lineage
+        }), signer: signer, now: now)
+        votes[ballot, default: [:]][localID] = Vote(change: change, item: item)
+        noteBallot(ballot, now: now)
+        return [.broadcast(item)] + progress(view: view, now: now)
     }
 
     /// Progress at this epoch: the first vote or promise seen, a newer round, or a new vote or

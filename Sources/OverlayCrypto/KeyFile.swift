@@ -22,19 +22,39 @@ public enum KeyFile {
     /// leaves either no file or a complete one.
     /// - Throws: ``KeyFileError`` if the file exists or cannot be written.
     public static func create(_ identity: NodeIdentity, at path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        // Written whole to a temporary file, then linked into place: link() fails if the key
+        // exists (never overwritten) and is atomic, so a crash leaves no key or the whole key,
+        // never an empty or half-written one.
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            throw KeyFileError(description: "\(path) already exists; refusing to overwrite a node key (remove it first if you really mean to change this node's identity)")
+        }
+        let temporary = "\(path).new-\(getpid())"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
+            throw KeyFileError(description: "cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        defer { unlink(temporary) }
+        fchmod(fd, 0o600)
+        let text = Array("\(prefix)\(Hex.encode(identity.seed))\n".utf8)
+        let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == text.count, synced == 0 else {
+            throw KeyFileError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        guard link(temporary, path) == 0 else {
             if errno == EEXIST {
                 throw KeyFileError(description: "\(path) already exists; refusing to overwrite a node key (remove it first if you really mean to change this node's identity)")
             }
             throw KeyFileError(description: "cannot create \(path): \(String(cString: strerror(errno)))")
         }
-        defer { close(fd) }
-        fchmod(fd, 0o600)
-        let text = Array("\(prefix)\(Hex.encode(identity.seed))\n".utf8)
-        let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == text.count, fsync(fd) == 0 else {
-            throw KeyFileError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        let directory = (path as NSString).deletingLastPathComponent
+        let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY)
+        if directoryFD >= 0 {
+            fsync(directoryFD)
+            close(directoryFD)
         }
     }
 

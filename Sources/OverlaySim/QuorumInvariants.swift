@@ -167,6 +167,6 @@ public struct ViewTracksRunningNodes: Invariant {
             "\(cloud.index(of: id).map(String.init) ?? id.shortForm): \(agent.membership.members[id].map { "\($0.state)" } ?? "forgotten")"
         }.joined(separator: ", ")
         let proposals = agent.quorumView?.pendingProposals.map { "round \($0.round) \($0.change) by \($0.voters.count)" } ?? []
-        return "epoch \(view.epoch) \(OneViewPerEpoch.names(view.members, in: cloud)) still holds stopped \(OneViewPerEpoch.names(stopped, in: cloud)) and lacks running \(OneViewPerEpoch.names(outside, in: cloud)); node \(first) sees the stopped ones as [\(states)], is in round \(agent.quorumView?.round ?? 0), proposals [\(proposals.joined(separator: "; "))]"
+        return "epoch \(view.epoch) \(OneViewPerEpoch.names(view.members, in: cloud)) still holds stopped \(OneViewPerEpoch.names(stopped, in: cloud)) and lacks running \(OneViewPerEpoch.names(outside, in: cloud)); node \(first) sees the stopped ones as [\(states)], has quorum \(agent.quorumStatus.hasQuorum ? "yes" : "no") (\(agent.quorumStatus.reachable) of \(agent.quorumStatus.viewSize) reachable\(agent.quorumView?.newerEpochSeen.map { ", behind: saw epoch \($0)" } ?? "")), is in round \(agent.quorumView?.round ?? 0), proposals [\(proposals.joined(separator: "; "))]"
     }
 }

@@ -70,6 +70,9 @@ public enum ScaleExperiment {
         public var quorumView = false
         /// The longest the bootstrap may take. Default 600 s.
         public var bootstrapLimit: Duration = .seconds(600)
+        /// SWIM and Lifeguard timings of every agent. Default ``MembershipSettings/radio``, the
+        /// daemon's default; the mesh lab's fast-preset figures are compared with ``MembershipSettings/fast``.
+        public var membership: MembershipSettings = .radio
 
         /// Creates the defaults.
         public init() {}
@@ -90,6 +93,7 @@ public enum ScaleExperiment {
         var configuration = CloudConfiguration(nodeCount: nodes + settings.joiners)
         configuration.extraIdentities = 0
         configuration.quorumView = settings.quorumView
+        configuration.membership = settings.membership
         let cloud = SimulatedCloud(configuration: configuration, seed: seed)
         for index in 0..<nodes { cloud.scheduleStart(index, at: .zero) }
         return (cloud, joinTime(cloud, target: nodes * (nodes - 1), limit: settings.bootstrapLimit))

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import OverlaySim
+import OverlayCore
 
 /// `overlay-sim scale`: membership figures as the cloud grows and the radio gets worse.
 struct ScaleCommand: ParsableCommand {
@@ -42,6 +43,9 @@ struct ScaleCommand: ParsableCommand {
     @Flag(help: "Run the quorum view on top of SWIM (the daemon's default); off by default to measure membership alone.")
     var quorumView = false
 
+    @Option(help: "The agents' membership preset: radio (the daemon's default), lan or fast (five times radio's timings, as the mesh lab's default).")
+    var preset: String = "radio"
+
     @Option(help: "Where to write scale.csv and the plots.")
     var out: String = "./sim-results"
 
@@ -59,12 +63,16 @@ struct ScaleCommand: ParsableCommand {
             }
             federationShape = (parts[0], parts[1])
         }
+        guard let membership = MembershipSettings.presets[preset] else {
+            throw ValidationErrorMessage("--preset takes one of \(MembershipSettings.presets.keys.sorted().joined(separator: ", ")), not '\(preset)'")
+        }
         var timings = TextTable(header: ["nodes", "bootstrap (virtual)", "bootstrap wall", "measure wall per loss rate"])
         for size in onlyFederation ? [] : sizes {
             guard size >= 2 else { throw ValidationErrorMessage("a cloud needs at least 2 nodes (got \(size))") }
             let bootStart = ContinuousClock.now
             var settings = ScaleExperiment.Settings()
             settings.quorumView = quorumView
+            settings.membership = membership
             if quorumView { settings.warmUp = .seconds(180) }
             let (cloud, joinTime) = ScaleExperiment.bootstrap(nodes: size, seed: seed, settings: settings)
             let bootWall = ContinuousClock.now - bootStart

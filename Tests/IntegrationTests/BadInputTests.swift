@@ -58,6 +58,10 @@ import Testing
         for reason in expected {
             #expect(cloud.metric(0, "overlayd_rejected_total{reason=\"\(reason)\"}") == 1, "reason \(reason)")
         }
+        // Nothing was lost on the way in, and the receive buffer granted is on show.
+        #expect(cloud.metric(0, "overlayd_datagrams_dropped_total{stage=\"socket_buffer\"}") == 0)
+        #expect(cloud.metric(0, "overlayd_datagrams_dropped_total{stage=\"receive_queue\"}") == 0)
+        #expect((cloud.metric(0, "overlayd_udp_receive_buffer_bytes") ?? 0) > 0)
         let peers = try #require(cloud.peers(0))
         #expect(peers.count == 3)
         #expect(peers.allSatisfy { $0.state == "alive" })

@@ -271,6 +271,25 @@ import Testing
         #expect(view.acceptor?.change == ViewChange(remove: [Self.ids[3], Self.ids[4]]))
     }
 
+    @Test func aRestartedVoterSignsItsPersistedVoteAgainAndRecoversIfNobodyElseMoves() {
+        var state = ViewAcceptorState(epoch: 7)
+        let p = ViewChange(remove: [Self.ids[4]])
+        state.voted = .fast
+        state.change = p
+        var settings = QuorumViewSettings()
+        settings.voteDelay = .seconds(1)
+        var view = QuorumView(
+            signer: TestKeys.signer(0), settings: settings,
+            restored: CommittedView(epoch: 7, lineage: Data(repeating: 1, count: 8), members: Self.ids), acceptor: state,
+            bootstrap: false, session: 1)
+        let (out, _) = Self.evaluateRepeatedly(&view, [1: .alive, 2: .alive, 3: .alive, 4: .failed], seconds: 8)
+        let cast = Self.cast(out)
+        #expect(cast.first.map { !$0.promise && $0.ballot == .fast && $0.change == p } == true, "the same vote again, not a new one")
+        #expect(cast.filter { !$0.promise && $0.ballot == .fast }.count == 1)
+        #expect(cast.contains { $0.promise && $0.ballot == ViewBallot(round: 1, coordinator: Self.ids[0]) && $0.change == p },
+                "nobody else voted: after the round timeout this node opens a recovery round, reporting its vote")
+    }
+
     @Test func aRestartKeepsItsPromiseAndVote() {
         var state = ViewAcceptorState(epoch: 7)
         state.promised = ViewBallot(round: 2, coordinator: Self.ids[3])

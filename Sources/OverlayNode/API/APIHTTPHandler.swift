@@ -21,13 +21,37 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let router: APIRouter
+    private let limits: APILimits
+    private let deadline: RequestDeadline
     private var head: HTTPRequestHead?
+    private var bodyBytes = 0
+    /// Set once the connection was refused (a limit): nothing more is read from it.
+    private var refused = false
     private var caller: APICaller = .unidentified
     /// The task feeding a streamed response, while one is being written.
     private var streamTask: Task<Void, Never>?
 
-    init(router: APIRouter) {
+    init(router: APIRouter, limits: APILimits = .default, deadline: RequestDeadline = RequestDeadline()) {
         self.router = router
+        self.limits = limits
+        self.deadline = deadline
+    }
+
+    /// Answers with a limit's JSON error, then closes the connection.
+    private func refuse(_ rejection: APIRejection, for request: HTTPRequestHead?, context: ChannelHandlerContext) {
+        guard !refused else { return }
+        refused = true
+        head = nil
+        deadline.requestComplete()
+        var request = request ?? HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+        request.headers.replaceOrAdd(name: "Connection", value: "close")
+        write(router.errorResponse(rejection), for: request, context: context)
+    }
+
+    /// The bytes of a request line and headers as they were sent (give or take whitespace).
+    private static func headSize(_ head: HTTPRequestHead) -> Int {
+        head.method.rawValue.utf8.count + head.uri.utf8.count + 12
+            + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -38,12 +62,23 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
+            guard Self.headSize(head) <= limits.maxHeaderBytes else {
+                refuse(.headersTooLarge(limit: limits.maxHeaderBytes), for: head, context: context)
+                return
+            }
             self.head = head
-        case .body:
-            break  // no route reads a body; it is read and ignored
+            bodyBytes = 0
+        case .body(let part):
+            // No route reads a body; it is counted (against the limit) and ignored.
+            bodyBytes += part.readableBytes
+            if bodyBytes > limits.maxBodyBytes {
+                refuse(.requestTooLarge(limit: limits.maxBodyBytes), for: head, context: context)
+            }
         case .end:
+            deadline.requestComplete()
             guard let head else { return }
             self.head = nil
             let router = self.router

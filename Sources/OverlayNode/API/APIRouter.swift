@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import OverlayAPI
 
 /// The local API's routing and answers, without any networking.
@@ -450,6 +451,28 @@ public struct APIRejection: Error, Sendable, Equatable {
         return APIRejection(
             status: 403, code: .forbidden,
             message: "\(path) changes the node and \(who) may not write; run it as root or as the user overlayd runs as")
+    }
+
+    static func requestTooLarge(limit: Int) -> APIRejection {
+        APIRejection(status: 413, code: .requestTooLarge, message: "the request body is larger than the \(limit) bytes the API accepts; send less")
+    }
+
+    static func headersTooLarge(limit: Int) -> APIRejection {
+        APIRejection(
+            status: 431, code: .headersTooLarge,
+            message: "the request line and headers are larger than the \(limit) bytes the API accepts; send fewer or shorter headers")
+    }
+
+    static func requestTimeout(_ timeout: TimeAmount) -> APIRejection {
+        APIRejection(
+            status: 408, code: .requestTimeout,
+            message: "the request took longer than \(timeout.nanoseconds / 1_000_000) ms to arrive; send it whole, at once")
+    }
+
+    static func tooManyConnections(limit: Int) -> APIRejection {
+        APIRejection(
+            status: 503, code: .tooManyConnections,
+            message: "the API already serves \(limit) connections, its limit; close idle clients or retry later")
     }
 
     static func unavailable(path: String) -> APIRejection {

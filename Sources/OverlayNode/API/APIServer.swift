@@ -16,7 +16,8 @@ import Darwin
 /// `curl --unix-socket /run/overlayd/overlayd.sock http://localhost/v1/peers` works against it,
 /// and so does `overlayctl`. Routing and answers live in ``APIRouter``; this type only owns the
 /// socket: it refuses to start when another daemon already answers on the path, removes a stale
-/// socket file left by a crash, sets the socket's mode (who may connect), and removes the file on
+/// socket file left by a crash, gives the socket its mode and group (who may connect) before it is
+/// reachable, enforces ``APILimits``, and removes the file on
 /// ``stop()``.
 ///
 /// Access control: who may connect, and so read, is the socket file's mode and ownership (with
@@ -36,6 +37,12 @@ public actor APIServer {
     public static let idleTimeout: TimeAmount = .seconds(30)
     /// How long a connection of this server may stay silent before it is closed.
     public nonisolated let idleTimeout: TimeAmount
+
+    /// What one client may ask (``APILimits``).
+    public nonisolated let limits: APILimits
+    /// The group the socket file gets before it becomes reachable, or `nil` for the daemon's
+    /// own group.
+    public nonisolated let socketGroup: gid_t?
 
     private let router: APIRouter
     private let group: any EventLoopGroup
@@ -58,14 +65,19 @@ public actor APIServer {
     ///   - version: the daemon's version string, sent with every response.
     ///   - writePolicy: who may call write routes; default root and the daemon's own user.
     ///   - idleTimeout: how long a connection may stay silent; default ``idleTimeout`` (30 s).
+    ///   - limits: what one client may ask; default ``APILimits/default``.
+    ///   - socketGroup: the socket file's group, or `nil` (default) for the daemon's own.
     ///   - group: the event loops to run on; default the process-wide singleton.
     public init(
         socketPath: String, socketMode: mode_t = APIServer.defaultSocketMode, provider: any LocalAPIProvider,
         version: String, writePolicy: APIWritePolicy = APIWritePolicy(), idleTimeout: TimeAmount = APIServer.idleTimeout,
+        limits: APILimits = .default, socketGroup: gid_t? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.socketPath = socketPath
         self.socketMode = socketMode
+        self.limits = limits
+        self.socketGroup = socketGroup
         self.idleTimeout = idleTimeout
         self.router = APIRouter(provider: provider, version: version, writePolicy: writePolicy)
         self.group = group
@@ -74,7 +86,10 @@ public actor APIServer {
     /// Binds the socket and starts answering.
     ///
     /// Creates the socket's directory (mode `0o755`) when it is missing, replaces a stale socket
-    /// file, and sets the socket's mode to ``socketMode``.
+    /// file, and gives the socket its mode (``socketMode``) and group (``socketGroup``) before
+    /// anyone can reach it: it is bound inside a fresh directory of mode `0o700` next to the
+    /// path, given its mode and group there, and only then renamed into place (a rename keeps
+    /// the socket and is atomic), so there is no moment when the umask's mode applies.
     /// - Throws: ``APIServerError`` when the path is too long, another process answers on it,
     ///   it is not a socket, or it cannot be bound or given its mode.
     public func start() async throws {
@@ -84,12 +99,23 @@ public actor APIServer {
         state = .starting
         do {
             try Self.prepare(socketPath)
-            let channel = try await bind()
-            guard chmod(socketPath, socketMode) == 0 else {
-                let reason = String(cString: strerror(errno))
+            let staging = try Self.makeStagingDirectory(near: socketPath)
+            defer { rmdir(staging) }
+            let stagedPath = staging + "/s"
+            let channel = try await bind(stagedPath)
+            func fail(_ message: String) async throws -> Never {
                 try? await channel.close()
-                unlink(socketPath)
-                throw APIServerError("cannot set mode \(String(socketMode, radix: 8)) on \(socketPath): \(reason)")
+                unlink(stagedPath)
+                throw APIServerError(message)
+            }
+            if chmod(stagedPath, socketMode) != 0 {
+                try await fail("cannot set mode \(String(socketMode, radix: 8)) on \(socketPath): \(String(cString: strerror(errno)))")
+            }
+            if let socketGroup, chown(stagedPath, uid_t.max, socketGroup) != 0 {
+                try await fail("cannot give \(socketPath) the group \(socketGroup): \(String(cString: strerror(errno))); the daemon's user must belong to it")
+            }
+            if rename(stagedPath, socketPath) != 0 {
+                try await fail("cannot move the socket into place at \(socketPath): \(String(cString: strerror(errno)))")
             }
             var info = stat()
             let inode = stat(socketPath, &info) == 0 ? info.st_ino : nil
@@ -125,26 +151,55 @@ public actor APIServer {
         return false
     }
 
-    private func bind() async throws -> any Channel {
+    private func bind(_ path: String) async throws -> any Channel {
         let router = self.router
         let connections = self.connections
         let idleTimeout = self.idleTimeout
+        let limits = self.limits
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 128)
             .childChannelInitializer { channel in
-                connections.add(channel)
+                let admitted = connections.add(channel, limit: limits.maxConnections)
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    guard admitted else {
+                        try pipeline.addHandler(ConnectionRefusal(
+                            response: router.errorResponse(.tooManyConnections(limit: limits.maxConnections))))
+                        return
+                    }
+                    let deadline = RequestDeadline()
+                    try pipeline.addHandler(RequestClock(
+                        deadline: deadline, timeout: limits.requestTimeout,
+                        refusal: router.errorResponse(.requestTimeout(limits.requestTimeout))))
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-                    try pipeline.addHandler(APIHTTPHandler(router: router))
+                    try pipeline.addHandler(APIHTTPHandler(router: router, limits: limits, deadline: deadline))
                 }
             }
         do {
-            return try await bootstrap.bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()
+            return try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         } catch {
             throw APIServerError("cannot listen on \(socketPath): \(error)")
         }
+    }
+
+    /// A new directory of mode `0o700` beside `path`, where the socket is bound before it is
+    /// given its mode and group and moved into place.
+    private static func makeStagingDirectory(near path: String) throws -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        let maxLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+        for _ in 0..<8 {
+            let name = String(format: ".%08x", UInt32.random(in: 0...UInt32.max))
+            let staging = (directory.isEmpty ? "." : directory) + "/" + name
+            guard staging.utf8.count + 2 <= maxLength else {
+                throw APIServerError("the socket path \(path) leaves no room (12 bytes) for binding it safely under the \(maxLength)-byte limit of a Unix socket; choose a shorter path")
+            }
+            if mkdir(staging, 0o700) == 0 { return staging }
+            if errno != EEXIST {
+                throw APIServerError("cannot create a directory beside \(path) to bind the socket in: \(String(cString: strerror(errno)))")
+            }
+        }
+        throw APIServerError("cannot create a directory beside \(path) to bind the socket in; remove stale .xxxxxxxx directories there")
     }
 
     /// Checks the path before binding: its length, its directory, and whether a live daemon or a
@@ -202,12 +257,19 @@ private final class ConnectionRegistry: Sendable {
     private let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
 
     /// Remembers a connection until it closes.
-    func add(_ channel: any Channel) {
+    ///
+    /// - Returns: whether it is within `limit` open connections (it is remembered either way, so
+    ///   that ``closeAll()`` also closes a refused one).
+    func add(_ channel: any Channel, limit: Int) -> Bool {
         let key = ObjectIdentifier(channel)
-        channels.withLockedValue { $0[key] = channel }
+        let admitted = channels.withLockedValue { channels -> Bool in
+            channels[key] = channel
+            return channels.count <= limit
+        }
         channel.closeFuture.whenComplete { [weak self] _ in
             self?.channels.withLockedValue { _ = $0.removeValue(forKey: key) }
         }
+        return admitted
     }
 
     /// Closes every open connection, first letting a streamed response end cleanly

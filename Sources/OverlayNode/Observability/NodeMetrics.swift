@@ -20,6 +20,8 @@ import Prometheus
 /// | `overlayd_items_verified_total` | counter | signed items whose signature was checked |
 /// | `overlayd_items_duplicate_total` | counter | items recognised as already verified (no second check) |
 /// | `overlayd_send_errors_total` | counter | datagrams the kernel refused to send |
+/// | `overlayd_datagrams_dropped_total{stage}` | counter | datagrams that reached the UDP socket but never the agent: `socket_buffer` (the kernel's receive buffer was full), `receive_queue` (the queue between socket and agent was full) |
+/// | `overlayd_udp_receive_buffer_bytes` | gauge | the UDP receive buffer the kernel granted, as it reports it (Linux: twice the size set) |
 /// | `overlayd_rejected_total{reason}` | counter | datagrams and items refused, by reason |
 /// | `overlayd_members{state}` | gauge | members by state, this node included |
 /// | `overlayd_local_health_score` | gauge | Lifeguard's local health score (0 is healthy) |
@@ -40,6 +42,9 @@ public final class NodeMetrics: Sendable {
     let itemsVerified: MetricCounter
     let itemsDuplicate: MetricCounter
     let sendErrors: MetricCounter
+    /// Datagrams dropped between the wire and the agent, by stage (``DropStage``).
+    let datagramsDropped: [DropStage: MetricCounter]
+    let receiveBuffer: MetricGauge
     let rejected: [RejectReason: MetricCounter]
     let membersByState: [MemberState: MetricGauge]
     let localHealth: MetricGauge
@@ -69,6 +74,16 @@ public final class NodeMetrics: Sendable {
         itemsVerified = MetricCounter(r, "overlayd_items_verified_total", "Signed items whose Ed25519 signature was verified.")
         itemsDuplicate = MetricCounter(r, "overlayd_items_duplicate_total", "Items recognised as already verified and not checked again.")
         sendErrors = MetricCounter(r, "overlayd_send_errors_total", "Datagrams the kernel refused to send.")
+        var dropped = [DropStage: MetricCounter]()
+        for stage in DropStage.allCases {
+            dropped[stage] = MetricCounter(
+                r, "overlayd_datagrams_dropped_total",
+                "UDP datagrams that reached the socket but not the agent, by where they were dropped.",
+                labels: [("stage", stage.rawValue)])
+        }
+        datagramsDropped = dropped
+        receiveBuffer = MetricGauge(
+            r, "overlayd_udp_receive_buffer_bytes", "The UDP receive buffer the kernel granted, as it reports it (Linux doubles the size set).")
         var rejected = [RejectReason: MetricCounter]()
         for reason in RejectReason.allCases {
             rejected[reason] = MetricCounter(
@@ -98,4 +113,22 @@ public final class NodeMetrics: Sendable {
 
     /// The Prometheus text exposition of every metric.
     public func render() -> String { registry.emitToString() }
+
+    /// Follows the UDP transport's figures: its drops and the receive buffer granted.
+    ///
+    /// - Parameter statistics: the transport's totals (``UDPTransport/statistics()``).
+    func record(_ statistics: TransportStatistics) {
+        datagramsDropped[.socketBuffer]?.mirror(statistics.kernelDrops)
+        datagramsDropped[.receiveQueue]?.mirror(statistics.queueDrops)
+        receiveBuffer.record(statistics.receiveBufferBytes)
+    }
+}
+
+/// Where a received datagram was dropped before the agent saw it, the label of
+/// `overlayd_datagrams_dropped_total`.
+public enum DropStage: String, CaseIterable, Sendable {
+    /// The kernel dropped it: the socket's receive buffer was full.
+    case socketBuffer = "socket_buffer"
+    /// The transport dropped it: the queue between the socket and the agent was full.
+    case receiveQueue = "receive_queue"
 }

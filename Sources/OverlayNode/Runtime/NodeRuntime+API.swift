@@ -48,7 +48,10 @@ extension NodeRuntime: LocalAPIProvider {
     }
 
     /// `GET /metrics`: the Prometheus text exposition.
-    public func metricsText() async -> String { metrics.render() }
+    public func metricsText() async -> String {
+        await recordTransportStatistics()
+        return metrics.render()
+    }
 }
 
 extension NodeRuntime: MembershipAPIProvider {

@@ -28,6 +28,8 @@ public actor NodeRuntime {
     private var armed: Instant?
     private var receiver: Task<Void, Never>?
     private var lastSnapshot: PeerSnapshot?
+    /// Writes snapshots off the actor (``SnapshotWriter``).
+    private let snapshotWriter: SnapshotWriter
     private var listeners: [UUID: AsyncStream<MemberChange>.Continuation] = [:]
     private var viewListeners: [UUID: AsyncStream<ViewUpdate>.Continuation] = [:]
     /// Gateway selection: prober, hop source, probes in flight, event subscribers.
@@ -83,10 +85,21 @@ public actor NodeRuntime {
         var logger = logger
         logger[metadataKey: "node"] = "\(signer.nodeID.shortForm)"
         self.logger = logger
+        let writerLogger = logger
+        self.snapshotWriter = SnapshotWriter(directory: options.stateDirectory) { error in
+            writerLogger.error("cannot save the peer snapshot: \(error)")
+        }
+        let udp = await transport.statistics()
+        metrics.record(udp)
+        if udp.receiveBufferCapped {
+            logger.warning(
+                "the kernel granted a UDP receive buffer of \(udp.receiveBufferBytes) bytes (as it reports it) for the \(udp.requestedReceiveBufferBytes) asked; bursts beyond it are dropped and counted in overlayd_datagrams_dropped_total{stage=\"socket_buffer\"}; raise net.core.rmem_max (sysctl) to at least \(udp.requestedReceiveBufferBytes)")
+        }
         logger.info("starting", metadata: [
             "name": "\(settings.name)", "id": "\(signer.nodeID.hex)", "endpoint": "\(settings.endpoint)",
             "incarnation": "\(incarnation)", "keyring": "\(keyring.count) keys",
             "join": "\(joinTargets.map(\.endpoint.description).joined(separator: ","))",
+            "udp_receive_buffer": "\(udp.receiveBufferBytes)",
         ])
     }
 
@@ -124,6 +137,12 @@ public actor NodeRuntime {
         listeners.removeAll()
         for continuation in viewListeners.values { continuation.finish() }
         viewListeners.removeAll()
+        await snapshotWriter.flush()
+    }
+
+    /// Brings the drop counters and the receive buffer gauge up to date with the transport.
+    func recordTransportStatistics() async {
+        metrics.record(await transport.statistics())
     }
 
     /// Re-reads the keyring file alone. On error the old keyring stays in force.
@@ -278,11 +297,10 @@ public actor NodeRuntime {
 
     private func persist(_ snapshot: PeerSnapshot) {
         guard snapshot != lastSnapshot else { return }
-        do {
-            try options.stateDirectory.saveSnapshot(snapshot)
-            lastSnapshot = snapshot
-        } catch {
-            logger.error("cannot save the peer snapshot: \(error)")
-        }
+        lastSnapshot = snapshot
+        snapshotWriter.submit(snapshot)
     }
+
+    /// Waits until every snapshot asked for so far is on disk.
+    func flushSnapshots() async { await snapshotWriter.flush() }
 }

@@ -80,19 +80,35 @@ public struct StateDirectory: Sendable {
         }
     }
 
-    /// Reads the snapshot; `nil` if there is none. A corrupt snapshot is reported, not fatal:
-    /// the node starts as new and rewrites it.
-    public func loadSnapshot() -> Result<PeerSnapshot?, StateError> {
+    /// Reads the snapshot; `nil` if there is none.
+    ///
+    /// A snapshot that cannot be read is not fatal: it is moved aside to
+    /// `peers.json.corrupt-<unix time>` (kept for a post-mortem, never read again), and the
+    /// failure says so in one sentence; the node then starts from its seeds, with its key
+    /// (a separate file) untouched, and writes a new snapshot.
+    ///
+    /// - Parameter now: the time stamped on the set-aside file's name; default the wall clock.
+    public func loadSnapshot(now: Date = Date()) -> Result<PeerSnapshot?, StateError> {
         guard let data = FileManager.default.contents(atPath: snapshotPath) else { return .success(nil) }
+        let problem: String
         do {
             return .success(try JSONDecoder().decode(PeerSnapshot.self, from: data))
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            problem = data.isEmpty ? "it is empty" : "it is not JSON"
         } catch {
-            return .failure(StateError("ignoring unreadable snapshot \(snapshotPath) (\(error)); starting without it"))
+            problem = "it is not a peer snapshot"
         }
+        let aside = "\(snapshotPath).corrupt-\(Int(now.timeIntervalSince1970))"
+        guard rename(snapshotPath, aside) == 0 else {
+            return .failure(StateError(
+                "the peer snapshot \(snapshotPath) cannot be read (\(problem)) nor moved aside (\(String(cString: strerror(errno)))); starting from the seeds without it, node key untouched"))
+        }
+        return .failure(StateError(
+            "the peer snapshot \(snapshotPath) cannot be read (\(problem)); moved it to \(aside) and starting from the seeds, node key untouched"))
     }
 
-    /// Writes the snapshot crash-safely: a temporary file in the same directory, fsync, rename,
-    /// then fsync of the directory, so a crash leaves the old or the new snapshot, never half.
+    /// Writes the snapshot crash-safely (``AtomicFile``): a crash leaves the old or the new
+    /// snapshot, never half.
     public func saveSnapshot(_ snapshot: PeerSnapshot) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -103,20 +119,45 @@ public struct StateDirectory: Sendable {
 
 /// Crash-safe file replacement.
 public enum AtomicFile {
-    /// Writes `data` to `path` via a temporary file, fsync and rename.
+    /// Replaces the file at `path` with `data` so that a crash or power cut at any moment leaves
+    /// the old file or the new one, never a torn mix.
+    ///
+    /// The bytes go to `<path>.tmp` in the same directory (same file system, so the rename is
+    /// atomic), which is fsynced, then renamed over `path`, then the directory is fsynced so the
+    /// rename itself survives a power cut. A `.tmp` left by a crash is truncated by the next write.
+    ///
+    /// - Parameters:
+    ///   - data: the new contents.
+    ///   - path: the file to replace.
+    ///   - mode: the new file's mode; default `0o600`.
+    /// - Throws: ``StateError`` naming the file and the system's reason.
     public static func write(_ data: Data, to path: String, mode: mode_t = 0o600) throws {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode)
         guard fd >= 0 else { throw StateError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
+        var failure: Int32 = 0
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == 0, fsync(fd) != 0 { failure = errno }
         close(fd)
-        guard written == data.count, synced == 0 else {
+        guard failure == 0 else {
             unlink(temporary)
-            throw StateError("cannot write \(temporary): \(String(cString: strerror(errno)))")
+            throw StateError("cannot write \(temporary): \(String(cString: strerror(failure)))")
         }
         guard rename(temporary, path) == 0 else {
-            throw StateError("cannot replace \(path): \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw StateError("cannot replace \(path): \(reason)")
         }
         let directory = (path as NSString).deletingLastPathComponent
         let dirFD = open(directory.isEmpty ? "." : directory, O_RDONLY)

@@ -140,7 +140,6 @@ public struct GatewaysConfiguration: Sendable, Equatable {
         if let freshnessWindow { settings.selector.freshnessWindow = freshnessWindow }
         if let reselectionPeriod { settings.selector.reselectionPeriod = reselectionPeriod }
         if let targetObservers { settings.selector.targetObserversPerPeriod = targetObservers }
-        settings.selector.probeBudget = probeBudget
         // A failed probe must sort after every working one: twice the probe timeout.
         settings.selector.failurePenalty = max(settings.selector.failurePenalty, settings.probeTimeout * 2)
         settings.localGateway = local.map { LocalGateway(id: $0.gatewayID, proxy: $0.proxy, capacity: $0.capacity) }

@@ -408,12 +408,13 @@ public struct GatewaySelector: Sendable {
             let users = min(cloud, Double(load.clients(of: candidate.id)))
             let contenders = max(1, users + (cloud - users) * drawShare)
             let need = observers < settings.targetObserversPerPeriod ? 2.0 : 1.0
-            let chance = perGateway * need / contenders
+            // Nobody measured it within the freshness window: there is nothing to share, so the
+            // node probes it itself (a lone node, a new gateway, the first round of a cloud).
+            let unknown = observations.observerCount(of: candidate.id, now: now) == 0
+            let chance = unknown ? 1 : perGateway * need / contenders
             if chance >= 1 || Double.random(in: 0..<1, using: &rng) < chance {
                 probes.append(candidate.gateway)
-            } else if observers > 0 {
-                shared.append(candidate.id)
-            } else if observations.observerCount(of: candidate.id, now: now) > 0 {
+            } else {
                 shared.append(candidate.id)
             }
         }

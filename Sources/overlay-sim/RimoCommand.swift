@@ -44,6 +44,12 @@ struct RimoCommand: ParsableCommand {
     @Option(help: "Override: observers held per gateway (default 32).")
     var observersPerGateway: Int?
 
+    @Option(help: "Override: the gateways' other users, a range of capacity shares LO-HI (default 0.1-0.5), to check the selector on backgrounds it does not assume.")
+    var background: String?
+
+    @Option(help: "Override: the background share the collaborative selector assumes (default 0.3).")
+    var assumedBackground: Double?
+
     @Option(help: "Override: minutes counted per seed.")
     var minutes: Double?
 
@@ -79,6 +85,14 @@ struct RimoCommand: ParsableCommand {
             if let jitter { scenario.roundJitter = .milliseconds(Int64(jitter * 1000)) }
             if let headroom { scenario.world.headroom = headroom }
             if let interval { scenario.roundInterval = .milliseconds(Int64(interval * 1000)) }
+            if let background {
+                let bounds = background.split(separator: "-").compactMap { Double($0) }
+                guard bounds.count == 2, bounds[0] >= 0, bounds[0] <= bounds[1], bounds[1] < 0.95 else {
+                    throw ValidationErrorMessage("--background takes LO-HI with 0 <= LO <= HI < 0.95, e.g. 0.1-0.5; got '\(background)'")
+                }
+                scenario.world.backgroundRange = bounds[0]...bounds[1]
+            }
+            if let assumedBackground { scenario.selector.backgroundShare = assumedBackground }
             if let minutes { scenario.duration = .seconds(Int64(minutes * 60)) }
             if let freshness { scenario.selector.freshnessWindow = .milliseconds(Int64(freshness * 1000)) }
             if let loadTolerance { scenario.selector.loadChangeTolerance = loadTolerance }

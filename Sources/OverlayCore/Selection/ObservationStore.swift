@@ -217,9 +217,13 @@ public struct ObservationStore: Sendable {
     ///   - hops: this node's hop count to it, if known.
     ///   - now: the current time.
     ///   - include: as in ``observations(of:now:where:)``.
+    ///   - rescale: a factor each successful observation's latency is multiplied by before the
+    ///     hop adjustment (the selector carries each one over to the gateway's present load,
+    ///     ``LoadModel``); default 1.
     /// - Returns: the estimate, or `nil` if nobody measured the gateway within the window.
     public func estimate(
-        for gateway: GatewayID, hops: Int?, now: Instant, where include: (Observation) -> Bool = { _ in true }
+        for gateway: GatewayID, hops: Int?, now: Instant, where include: (Observation) -> Bool = { _ in true },
+        rescale: (Observation) -> Double = { _ in 1 }
     ) -> GatewayEstimate? {
         let fresh = observations(of: gateway, now: now, where: include)
         guard !fresh.isEmpty else { return nil }
@@ -228,7 +232,8 @@ public struct ObservationStore: Sendable {
         var failures = 0
         for observation in fresh {
             if let latency = observation.contentLatency, observation.failure == nil {
-                latencies.append(adjusted(latency, observerHops: observation.hops, hops: hops).milliseconds)
+                let carried = latency.scaled(by: rescale(observation))
+                latencies.append(adjusted(carried, observerHops: observation.hops, hops: hops).milliseconds)
                 if let ttfb = observation.timeToFirstByte {
                     firstBytes.append(adjusted(ttfb, observerHops: observation.hops, hops: hops).milliseconds)
                 }

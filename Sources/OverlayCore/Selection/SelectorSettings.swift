@@ -59,11 +59,13 @@ public struct SelectorSettings: Sendable, Equatable {
     /// community-run boxes; later ones are refused.
     public var clockSkewTolerance: Duration = .seconds(60)
 
-    /// Collaborative mode: how strongly a gateway's load counts against it. A candidate's score
-    /// is its latency times `1 + loadSensitivity · clients / capacity`, counting this node
-    /// among the clients of a gateway it would move to. Default 1: a full gateway counts as
-    /// twice as slow. Measurements lag behind the load they cause; the gossiped load does not.
-    public var loadSensitivity: Double = 1
+    /// Collaborative mode: the share of each gateway's capacity assumed to be used by others
+    /// than this cloud, which the cloud cannot see (``LoadModel``). It sets how steeply a
+    /// gateway's predicted latency grows with the cloud's clients. Default 0.3: community
+    /// proxies serve more users than one neighbourhood cloud (guifi.net's proxies serve whole
+    /// zones), and a third leaves the cloud most of the capacity. A wrong value skews the
+    /// predictions, not the measurements: `overlay-sim rimo --background` checks other shares.
+    public var backgroundShare: Double = 0.3
 
     /// Collaborative mode: an observation stops counting toward a gateway's observers (and
     /// gives way in its estimate to newer ones) once the cloud's clients of that gateway have

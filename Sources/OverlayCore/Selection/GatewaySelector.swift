@@ -477,7 +477,7 @@ public struct GatewaySelector: Sendable {
         return CandidateAssessment(
             gateway: candidate.id, hops: candidate.hops, weight: candidate.weight, isPrevious: candidate.id == current,
             basis: basis, contentLatency: estimate?.contentLatency, failure: ownFailure,
-            observerCount: estimate?.observerCount ?? 0, clients: clients, capacity: capacity, score: score,
+            observerCount: estimate?.observerCount ?? 0, spread: estimate?.spread, clients: clients, capacity: capacity, score: score,
             usable: estimate != nil && ownFailure == nil && estimate?.isFailing == false)
     }
 

@@ -12,6 +12,10 @@ public struct GatewayEstimate: Hashable, Sendable, CustomStringConvertible {
     public let contentLatency: Duration
     /// The median time to first byte over the observers that reported one, if any.
     public let timeToFirstByte: Duration?
+    /// How certain the estimate is: the interquartile range of the contributing latencies
+    /// (the middle half of the observers lies within it); `nil` with fewer than two observers.
+    /// A few milliseconds: the observers agree; as large as the latency: they do not.
+    public let spread: Duration?
     /// How many distinct observers contributed.
     public let observerCount: Int
     /// How many of them saw the probe fail.
@@ -23,12 +27,13 @@ public struct GatewayEstimate: Hashable, Sendable, CustomStringConvertible {
 
     /// Creates an estimate (the store builds them; tests and the simulator may too).
     public init(
-        gateway: GatewayID, contentLatency: Duration, timeToFirstByte: Duration? = nil, observerCount: Int,
-        failureCount: Int = 0, age: Duration = .zero, oldestAge: Duration = .zero
+        gateway: GatewayID, contentLatency: Duration, timeToFirstByte: Duration? = nil, spread: Duration? = nil,
+        observerCount: Int, failureCount: Int = 0, age: Duration = .zero, oldestAge: Duration = .zero
     ) {
         self.gateway = gateway
         self.contentLatency = contentLatency
         self.timeToFirstByte = timeToFirstByte
+        self.spread = spread
         self.observerCount = observerCount
         self.failureCount = failureCount
         self.age = age
@@ -248,10 +253,24 @@ public struct ObservationStore: Sendable {
             gateway: gateway,
             contentLatency: .milliseconds(Self.median(latencies)),
             timeToFirstByte: firstBytes.isEmpty ? nil : .milliseconds(Self.median(firstBytes)),
+            spread: latencies.count < 2 ? nil : .milliseconds(Self.interquartileRange(latencies)),
             observerCount: fresh.count,
             failureCount: failures,
             age: max(.zero, now - newest),
             oldestAge: max(.zero, now - oldest))
+    }
+
+    /// The interquartile range of `values` (at least two): the third quartile minus the first,
+    /// each by linear interpolation between the closest ranks.
+    static func interquartileRange(_ values: [Int64]) -> Int64 {
+        precondition(values.count >= 2)
+        let sorted = values.sorted().map(Double.init)
+        func quantile(_ q: Double) -> Double {
+            let position = q * Double(sorted.count - 1)
+            let lower = Int(position), upper = min(sorted.count - 1, lower + 1)
+            return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
+        }
+        return Int64((quantile(0.75) - quantile(0.25)).rounded())
     }
 
     /// The median of `values` (the mean of the two middle values for an even count).

@@ -148,10 +148,13 @@ public struct CandidateInfo: Codable, Sendable, Equatable {
     public var contentLatencyMs: Double?
     /// Distinct observers behind a shared estimate (1 for this node's own probe).
     public var observers: Int
+    /// How certain a shared estimate is: the interquartile range of its observers' latencies,
+    /// in milliseconds; `nil` below two observers (and from daemons that do not report it).
+    public var spreadMs: Double?
     /// Nodes of the cloud that use it, by their selection announcements.
     public var clients: Int
-    /// The value compared, in milliseconds: the latency, times the load factor in collaborative
-    /// mode; `nil` when it has no latency.
+    /// The value compared, in milliseconds: the latency, or in collaborative mode the latency
+    /// predicted at the gateway's load with this node on it; `nil` when it has no latency.
     public var score: Double?
     /// Whether it could be chosen (measured, and not failing).
     public var usable: Bool
@@ -167,19 +170,21 @@ public struct CandidateInfo: Codable, Sendable, Equatable {
     ///   - basis: `probed`, `shared` or `unmeasured` (see ``bases``).
     ///   - contentLatencyMs: the latency used, in milliseconds, or `nil`.
     ///   - observers: distinct observers behind it.
+    ///   - spreadMs: the interquartile range of their latencies in milliseconds, or `nil`.
     ///   - clients: nodes using it.
     ///   - score: the compared value in milliseconds, or `nil`.
     ///   - usable: whether it could be chosen.
     ///   - isPrevious: whether it was the gateway before the round.
     ///   - chosen: whether the round chose it.
     public init(
-        gateway: String, basis: String, contentLatencyMs: Double?, observers: Int, clients: Int, score: Double?,
-        usable: Bool, isPrevious: Bool, chosen: Bool
+        gateway: String, basis: String, contentLatencyMs: Double?, observers: Int, spreadMs: Double? = nil, clients: Int,
+        score: Double?, usable: Bool, isPrevious: Bool, chosen: Bool
     ) {
         self.gateway = gateway
         self.basis = basis
         self.contentLatencyMs = contentLatencyMs
         self.observers = observers
+        self.spreadMs = spreadMs
         self.clients = clients
         self.score = score
         self.usable = usable
@@ -192,6 +197,7 @@ public struct CandidateInfo: Codable, Sendable, Equatable {
         case basis
         case contentLatencyMs = "content_latency_ms"
         case observers
+        case spreadMs = "spread_ms"
         case clients
         case score
         case usable
@@ -206,6 +212,7 @@ public struct CandidateInfo: Codable, Sendable, Equatable {
         basis = try container.decode(String.self, forKey: .basis)
         contentLatencyMs = try container.decodeIfPresent(Double.self, forKey: .contentLatencyMs)
         observers = try container.decodeIfPresent(Int.self, forKey: .observers) ?? 0
+        spreadMs = try container.decodeIfPresent(Double.self, forKey: .spreadMs)
         clients = try container.decodeIfPresent(Int.self, forKey: .clients) ?? 0
         score = try container.decodeIfPresent(Double.self, forKey: .score)
         usable = try container.decode(Bool.self, forKey: .usable)
@@ -220,6 +227,7 @@ public struct CandidateInfo: Codable, Sendable, Equatable {
         try container.encode(basis, forKey: .basis)
         try container.encode(contentLatencyMs, forKey: .contentLatencyMs)
         try container.encode(observers, forKey: .observers)
+        try container.encode(spreadMs, forKey: .spreadMs)
         try container.encode(clients, forKey: .clients)
         try container.encode(score, forKey: .score)
         try container.encode(usable, forKey: .usable)

@@ -11,14 +11,20 @@ import OverlayAPI
 /// cost        3 probes sent, 17 shared estimates used, 12 rounds
 /// next round  in 4m12s
 ///
-/// CANDIDATE  BASIS       LATENCY  OBSERVERS  CLIENTS  SCORE   NOTE
-/// gw-raval   shared      93.0ms   3          7        113ms   —
-/// gw-poble   unmeasured  —        0          0        —       unusable
-/// gw-sants   probed      41.0ms   1          4        46.1ms  chosen, previous
+/// CANDIDATE  BASIS       LATENCY  SPREAD  OBSERVERS  CLIENTS  SCORE   NOTE
+/// gw-raval   shared      93.0ms   ±12ms   3          7        113ms   —
+/// gw-poble   unmeasured  —        —       0          0        —       unusable
+/// gw-sants   probed      41.0ms   —       1          4        46.1ms  chosen, previous
+/// ```
+///
+/// SPREAD is how certain a shared estimate is: the interquartile range of its observers'
+/// latencies (the middle half of them lies within it), shown from two observers on.
+///
+/// ```
 /// ```
 public enum SelectionSummary {
     /// The candidate table's column titles, in order.
-    public static let candidateColumns = ["CANDIDATE", "BASIS", "LATENCY", "OBSERVERS", "CLIENTS", "SCORE", "NOTE"]
+    public static let candidateColumns = ["CANDIDATE", "BASIS", "LATENCY", "SPREAD", "OBSERVERS", "CLIENTS", "SCORE", "NOTE"]
 
     /// Renders a selection as labelled lines, then (when the last round had candidates) a blank
     /// line and the candidate table; every line ends in a newline.
@@ -64,8 +70,8 @@ public enum SelectionSummary {
     /// The cells of one candidate row, in ``candidateColumns`` order.
     ///
     /// - Parameter candidate: the candidate.
-    /// - Returns: gateway, basis (`probed`, `shared`, `unmeasured`), latency, observers, clients,
-    ///   score, and a note (`chosen`, `previous`, `unusable`).
+    /// - Returns: gateway, basis (`probed`, `shared`, `unmeasured`), latency, spread, observers,
+    ///   clients, score, and a note (`chosen`, `previous`, `unusable`).
     public static func cells(_ candidate: CandidateInfo) -> [String] {
         var notes: [String] = []
         if candidate.chosen { notes.append("chosen") }
@@ -75,6 +81,7 @@ public enum SelectionSummary {
             PeerTable.displaySafe(candidate.gateway),
             PeerTable.displaySafe(candidate.basis),
             candidate.contentLatencyMs.map { DurationText.format(milliseconds: $0) } ?? PeerTable.unknown,
+            candidate.spreadMs.map { "±" + DurationText.format(milliseconds: $0) } ?? PeerTable.unknown,
             String(candidate.observers),
             String(candidate.clients),
             candidate.score.map { DurationText.format(milliseconds: $0) } ?? PeerTable.unknown,

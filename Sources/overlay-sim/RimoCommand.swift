@@ -26,7 +26,7 @@ struct RimoCommand: ParsableCommand {
     @Option(help: "Override: the round jitter in seconds (default 1).")
     var jitter: Double?
 
-    @Option(help: "Override: gateway capacity headroom (default 2).")
+    @Option(help: "Override: gateway capacity headroom, total capacity over clients (default 3).")
     var headroom: Double?
 
     @Option(help: "Override: the round interval in seconds (default 5).")
@@ -37,6 +37,18 @@ struct RimoCommand: ParsableCommand {
 
     @Option(help: "Override: the selector's load-change tolerance, a fraction of capacity (default 0.1).")
     var loadTolerance: Double?
+
+    @Option(help: "Override: the collaborative probe budget, probes per node per round (default 0.25).")
+    var probeBudget: Double?
+
+    @Option(help: "Override: observers held per gateway (default 32).")
+    var observersPerGateway: Int?
+
+    @Option(help: "Override: the gateways' other users, a range of capacity shares LO-HI (default 0.1-0.5), to check the selector on backgrounds it does not assume.")
+    var background: String?
+
+    @Option(help: "Override: the background share the collaborative selector assumes (default 0.3).")
+    var assumedBackground: Double?
 
     @Option(help: "Override: minutes counted per seed.")
     var minutes: Double?
@@ -49,6 +61,9 @@ struct RimoCommand: ParsableCommand {
 
     @Option(help: "Seeds for the 1000x40 scale (it is slow; default 1).")
     var largeSeeds: Int = 1
+
+    @Option(help: "Strategies to run, comma-separated (default: all six).")
+    var strategies: String?
 
     @Option(help: "Where to write the CSV and SVG files.")
     var out: String = "./sim-results"
@@ -70,13 +85,31 @@ struct RimoCommand: ParsableCommand {
             if let jitter { scenario.roundJitter = .milliseconds(Int64(jitter * 1000)) }
             if let headroom { scenario.world.headroom = headroom }
             if let interval { scenario.roundInterval = .milliseconds(Int64(interval * 1000)) }
+            if let background {
+                let bounds = background.split(separator: "-").compactMap { Double($0) }
+                guard bounds.count == 2, bounds[0] >= 0, bounds[0] <= bounds[1], bounds[1] < 0.95 else {
+                    throw ValidationErrorMessage("--background takes LO-HI with 0 <= LO <= HI < 0.95, e.g. 0.1-0.5; got '\(background)'")
+                }
+                scenario.world.backgroundRange = bounds[0]...bounds[1]
+            }
+            if let assumedBackground { scenario.selector.backgroundShare = assumedBackground }
             if let minutes { scenario.duration = .seconds(Int64(minutes * 60)) }
             if let freshness { scenario.selector.freshnessWindow = .milliseconds(Int64(freshness * 1000)) }
             if let loadTolerance { scenario.selector.loadChangeTolerance = loadTolerance }
+            if let probeBudget { scenario.selector.probeBudget = probeBudget }
+            if let observersPerGateway { scenario.selector.observersPerGateway = observersPerGateway }
             return scenario
         }
 
         let seedList = (0..<UInt64(seeds)).map { seed + $0 }
+        let kinds = try strategies.map { list in
+            try list.split(separator: ",").map { name in
+                guard let kind = SelectionStrategy(rawValue: String(name)) else {
+                    throw ValidationErrorMessage("unknown strategy '\(name)'; use \(SelectionStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return kind
+            }
+        } ?? SelectionStrategy.allCases
         if let explain {
             guard let kind = SelectionStrategy(rawValue: strategy) else {
                 throw ValidationErrorMessage("unknown strategy '\(strategy)'; use one of \(SelectionStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -92,7 +125,7 @@ struct RimoCommand: ParsableCommand {
         for scenario in chosen {
             let scaleStart = ContinuousClock.now
             let seedList = scenario.name == SelectionScenario.large.name ? Array(seedList.prefix(max(1, largeSeeds))) : seedList
-            let jobs = seedList.flatMap { seed in SelectionStrategy.allCases.map { (seed, $0) } }
+            let jobs = seedList.flatMap { seed in kinds.map { (seed, $0) } }
             let results = Parallel.map(jobs) { job in SelectionExperiment.run(scenario, seed: job.0, strategies: [job.1])[0] }
             let runs = seedList.map { seed in zip(jobs, results).filter { $0.0.0 == seed }.map(\.1) }
             let report = SelectionReport(scenario: scenario, seeds: seedList, runs: runs)

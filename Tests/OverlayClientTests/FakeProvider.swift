@@ -78,7 +78,7 @@ struct FakeProvider: GatewayAPIProvider, MembershipAPIProvider {
         explanation: "Switched to 10.1.2.3:3128: gw-raval failed for most observers.", round: 12,
         candidates: [
             CandidateInfo(
-                gateway: "gw-raval", basis: "shared", contentLatencyMs: nil, observers: 2, clients: 0, score: nil,
+                gateway: "gw-raval", basis: "shared", contentLatencyMs: nil, observers: 2, spreadMs: 12, clients: 0, score: nil,
                 usable: false, isPrevious: true, chosen: false),
             CandidateInfo(
                 gateway: "10.1.2.3:3128", basis: "probed", contentLatencyMs: 41.04, observers: 1, clients: 4,

@@ -42,10 +42,10 @@ struct GatewayTableTests {
             cost        3 probes sent, 17 shared estimates used, 12 rounds
             next round  in 4m12s
 
-            CANDIDATE      BASIS       LATENCY  OBSERVERS  CLIENTS  SCORE   NOTE
-            gw-raval       shared      —        2          0        —       previous, unusable
-            10.1.2.3:3128  probed      41.0ms   1          4        46.2ms  chosen
-            gw-sants       unmeasured  —        0          0        —       unusable
+            CANDIDATE      BASIS       LATENCY  SPREAD   OBSERVERS  CLIENTS  SCORE   NOTE
+            gw-raval       shared      —        ±12.0ms  2          0        —       previous, unusable
+            10.1.2.3:3128  probed      41.0ms   —        1          4        46.2ms  chosen
+            gw-sants       unmeasured  —        —        0          0        —       unusable
 
             """
         #expect(SelectionSummary.render(selection) == expected)

@@ -63,6 +63,17 @@ import Testing
         }
     }
 
+    @Test func probeBudgetIsReadWithItsRange() throws {
+        #expect(NodeConfiguration().gateways.probeBudget == 0.25)
+        let config = try ConfigFile.parse(text: "[gateways]\nprobe_budget = 0.5\n", source: "t.toml")
+        #expect(config.gateways.probeBudget == 0.5)
+        #expect(config.gateways.gossipSettings(local: nil).selector.probeBudget == 0.5, "the selector spends what the key says")
+        let zero = #expect(throws: ConfigError.self) {
+            _ = try ConfigFile.parse(text: "[gateways]\nprobe_budget = 0\n", source: "t.toml")
+        }
+        #expect(zero?.description == "t.toml: gateways.probe_budget is 0.0, but it must be above 0 and at most 3 probes/node/round; write probe_budget = 0.25 under [gateways].")
+    }
+
     @Test func flagHelpAndFlagsComeFromTheTable() throws {
         let overrides = ConfigOverrides(metricsAddress: "127.0.0.1:9946")
         let config = try overrides.applied(to: ConfigFile.parse(text: "[network]\nadvertise = \"10.0.0.1:7946\"\n", source: "t.toml"))

@@ -89,7 +89,11 @@ import Testing
 
     /// The `drops` column of the `/proc/net/udp` line of the socket bound to 127.0.0.1:`port`.
     static func procNetUDPDrops(port: UInt16) -> Int? {
-        guard let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8) else { return nil }
+        // Read to the end: /proc reports a size of 0, and a reader that trusts the size or reads
+        // one page misses sockets past the first few dozen on a busy machine.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/net/udp") else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.readToEnd(), let table = String(data: data, encoding: .utf8) else { return nil }
         let local = String(format: "0100007F:%04X", port)
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ")

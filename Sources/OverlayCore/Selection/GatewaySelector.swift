@@ -192,15 +192,28 @@ public struct GatewaySelector: Sendable {
         return Rimo.weightedGateways(reachable, preferences: preferences, maxHops: settings.maxHops) { hops(of: $0) }
     }
 
-    /// The cloud's estimate of `gateway` as seen from this node (hop-adjusted): from the
-    /// observations that still describe its load if there are any, else from every fresh one.
+    /// The cloud's estimate of `gateway` as seen from this node at the gateway's present load:
+    /// every fresh observation, hop-adjusted and carried over by the gateway's ``LoadModel``
+    /// from the clients it had when the observation arrived to the clients it has now.
     public func estimate(for gateway: GatewayID, now: Instant) -> GatewayEstimate? {
         estimate(for: gateway, hops: known[gateway].flatMap { hops(of: $0) }, now: now)
     }
 
     private func estimate(for gateway: GatewayID, hops: Int?, now: Instant) -> GatewayEstimate? {
-        observations.estimate(for: gateway, hops: hops, now: now, where: describesLoad(of: gateway))
-            ?? observations.estimate(for: gateway, hops: hops, now: now)
+        let model = loadModel(of: gateway)
+        let present = model.factor(clients: clients(of: gateway))
+        let stamps = loadStamps
+        return observations.estimate(for: gateway, hops: hops, now: now, rescale: { observation in
+            guard let then = stamps.clients(when: observation.observer, measured: gateway) else { return 1 }
+            return present / model.factor(clients: then)
+        })
+    }
+
+    /// The load model of `gateway`: its capacity and the assumed background share.
+    public func loadModel(of gateway: GatewayID) -> LoadModel {
+        LoadModel(
+            capacity: known[gateway].map { capacity(of: $0) } ?? settings.assumedCapacity,
+            background: settings.backgroundShare)
     }
 
     /// A test that passes the observations of `gateway` taken while its clients were within
@@ -345,7 +358,7 @@ public struct GatewaySelector: Sendable {
             verdict = judgeBest(assessments, strategy: round.strategy)
         case .collaborative:
             assessments = round.candidates.map { assessShared($0, probed: own[$0.id] != nil, now: now) }
-            verdict = judgeCollaborative(assessments, previous: previous)
+            verdict = judgeCollaborative(assessments, previous: previous, now: now)
         }
         if round.candidates.isEmpty {
             verdict = Verdict(
@@ -380,38 +393,43 @@ public struct GatewaySelector: Sendable {
 
     // MARK: Collaborative probe planning
 
-    /// Decides which collaborative candidates to probe.
+    /// Decides which collaborative candidates to probe, within the cloud-wide probe budget.
     ///
-    /// A candidate that at least `targetObserversPerPeriod` distinct nodes measured within the
-    /// freshness window, or that this node itself measured within it, is judged by the shared
-    /// estimate; only measurements taken at about the gateway's present load count
-    /// (``describesLoad(of:)``), so a gateway that filled up since is measured again. Otherwise this node probes it with probability
-    /// `min(1, deficit / contenders)`, where `deficit` is the number of observers missing and
-    /// `contenders = cloudSize · min(candidates, eligible) / eligible` is how many nodes hold
-    /// the gateway as a candidate if all of them reselect at once. So, whatever the number of
-    /// clients, about `deficit` nodes probe a gateway per window, and the draw (from the
-    /// selector's seeded generator) decides which, so that not everybody probes at once.
+    /// The cloud spends ``SelectorSettings/probeBudget`` probes per node and round, on average:
+    /// `perGateway = probeBudget · cloudSize / eligible` per gateway and round. A gateway is a
+    /// candidate of `contenders = users + (cloudSize - users) · min(1, candidateCount / (eligible - 1))`
+    /// nodes per round (its users always hold it; the others draw it with about that chance),
+    /// so each contender probes it with `perGateway · need / contenders`, where `need` is 1
+    /// while fewer than ``SelectorSettings/targetObserversPerPeriod`` nodes measured it at its
+    /// present load (``describesLoad(of:)``: it is stale, unmeasured or its load moved) and ½
+    /// otherwise. Probes thus go where the estimates are least certain, the cloud spends at most
+    /// the budget in expectation whatever its size, and the draw (from the selector's seeded
+    /// generator) decides who probes, so that not everybody probes at once. A candidate that
+    /// nobody measured within the freshness window is always probed (there is nothing to share:
+    /// a lone node, a new gateway, a cloud's first round); one not probed is judged by the
+    /// shared estimate.
     private mutating func planProbes(
         candidates: [WeightedGateway], eligibleCount: Int, now: Instant
     ) -> (probes: [Gateway], shared: [GatewayID]) {
         var probes: [Gateway] = []
         var shared: [GatewayID] = []
-        let perNode = Double(min(settings.candidateCount + 1, max(1, eligibleCount)))
-        let contenders = max(1, Double(max(1, cloudSize)) * perNode / Double(max(1, eligibleCount)))
+        let cloud = Double(max(1, cloudSize))
+        let eligible = Double(max(1, eligibleCount))
+        let drawShare = min(1, Double(settings.candidateCount) / max(1, eligible - 1))
+        let perGateway = settings.probeBudget * cloud / eligible
         for candidate in candidates {
-            let current = describesLoad(of: candidate.id)
-            let observers = observations.observerCount(of: candidate.id, now: now, where: current)
-            let measuredByMe = observations.observations(of: candidate.id, now: now, where: current)
-                .contains { $0.observer == node }
-            if observers >= settings.targetObserversPerPeriod || measuredByMe {
-                shared.append(candidate.id)
-                continue
-            }
-            let deficit = Double(settings.targetObserversPerPeriod - observers)
-            let chance = min(1, deficit / contenders)
+            let describes = describesLoad(of: candidate.id)
+            let observers = observations.observerCount(of: candidate.id, now: now, where: describes)
+            let users = min(cloud, Double(load.clients(of: candidate.id)))
+            let contenders = max(1, users + (cloud - users) * drawShare)
+            let need = observers < settings.targetObserversPerPeriod ? 1.0 : 0.5
+            // Nobody measured it within the freshness window: there is nothing to share, so the
+            // node probes it itself (a lone node, a new gateway, the first round of a cloud).
+            let unknown = observations.observerCount(of: candidate.id, now: now) == 0
+            let chance = unknown ? 1 : perGateway * need / contenders
             if chance >= 1 || Double.random(in: 0..<1, using: &rng) < chance {
                 probes.append(candidate.gateway)
-            } else if observers > 0 {
+            } else {
                 shared.append(candidate.id)
             }
         }
@@ -451,17 +469,15 @@ public struct GatewaySelector: Sendable {
         let ownFailure = mine.flatMap { $0.succeeded ? nil : $0.failure }
         let clients = clients(of: candidate.id)
         let capacity = capacity(of: candidate.gateway)
-        var score: Duration?
-        if let latency = estimate?.contentLatency {
-            let joining = candidate.id == current ? 0 : 1
-            let utilisation = Double(clients + joining) / Double(capacity)
-            score = latency.scaled(by: 1 + settings.loadSensitivity * utilisation)
-        }
+        // The score is the latency predicted with this node's move included: the current
+        // gateway already counts this node, another one would have one client more.
+        let joining = candidate.id == current ? 0 : 1
+        let score = estimate.map { loadModel(of: candidate.id).rescale($0.contentLatency, from: clients, to: clients + joining) }
         let basis: CandidateAssessment.Basis = probed ? .probed : (estimate == nil ? .unmeasured : .shared)
         return CandidateAssessment(
             gateway: candidate.id, hops: candidate.hops, weight: candidate.weight, isPrevious: candidate.id == current,
             basis: basis, contentLatency: estimate?.contentLatency, failure: ownFailure,
-            observerCount: estimate?.observerCount ?? 0, clients: clients, capacity: capacity, score: score,
+            observerCount: estimate?.observerCount ?? 0, spread: estimate?.spread, clients: clients, capacity: capacity, score: score,
             usable: estimate != nil && ownFailure == nil && estimate?.isFailing == false)
     }
 
@@ -487,7 +503,7 @@ public struct GatewaySelector: Sendable {
             explanation: "Chose \(best.gateway): the lowest content latency (\(ms(best.contentLatency))) of \(samples.count) answering candidate(s) out of \(assessments.count) probed (\(strategy)).")
     }
 
-    private mutating func judgeCollaborative(_ assessments: [CandidateAssessment], previous: GatewayID?) -> Verdict {
+    private mutating func judgeCollaborative(_ assessments: [CandidateAssessment], previous: GatewayID?, now: Instant) -> Verdict {
         let usable = assessments.filter(\.usable)
         let currentAssessment = assessments.first { $0.gateway == previous }
         guard let best = usable.min(by: Self.ranksBefore) else {
@@ -521,15 +537,51 @@ public struct GatewaySelector: Sendable {
                     chosen: currentAssessment.gateway, provisional: false,
                     explanation: "Kept \(currentAssessment.gateway): no candidate is better by at least \(Int(settings.switchGainRatio * 100))% and \(ms(settings.switchGainMinimum))\(comparison).")
             }
+            let migration = migration(to: pick, leaving: currentScore, now: now)
+            guard migration.chance >= 1 || Double.random(in: 0..<1, using: &rng) < migration.chance else {
+                return Verdict(
+                    chosen: currentAssessment.gateway, provisional: false,
+                    explanation: "Kept \(currentAssessment.gateway) (score \(ms(currentScore))) this round although \(pick.gateway) scores \(ms(pick.score)): it has room for about \(migration.room) more client(s) and about \(Int(migration.movers.rounded())) node(s) may move to it, so each moves with chance \(Int((migration.chance * 100).rounded()))% (damped migration, so the cloud does not herd).")
+            }
             return Verdict(
                 chosen: pick.gateway, provisional: false,
-                explanation: "Switched from \(currentAssessment.gateway) (score \(ms(currentScore))) to \(pick.gateway) (score \(ms(pick.score))), clearly better\(among(challengers.count)).")
+                explanation: "Switched from \(currentAssessment.gateway) (score \(ms(currentScore))) to \(pick.gateway) (score \(ms(pick.score))), clearly better\(among(challengers.count))\(migration.chance < 1 ? " (moved with chance \(Int((migration.chance * 100).rounded()))%: room for about \(migration.room), about \(Int(migration.movers.rounded())) may move)" : "").")
         }
         let pick = leastLoaded(equivalent).randomElement(using: &rng) ?? best
         let lead = previous.map { "The previous gateway \($0) is unusable, so chose" } ?? "Chose"
         return Verdict(
             chosen: pick.gateway, provisional: false,
             explanation: "\(lead) \(pick.gateway) (score \(ms(pick.score)), \(pick.basis == .probed ? "probed" : "from \(pick.observerCount) observer(s)"))\(among(equivalent.count)).")
+    }
+
+    /// Damped migration (Fischer and Vöcking 2009): the chance that this node moves to `target`
+    /// this round, sized so that the nodes that may move at once fill the target's room and
+    /// no more.
+    ///
+    /// `room` is how many more clients the target can take while it stays clearly better than
+    /// `currentScore` (``LoadModel/room(latency:clients:below:)``); `movers` is how many nodes
+    /// may want to move to it on the same information: the clients of every eligible gateway
+    /// the target is clearly better than, times the chance that RIMO's draw offers it to them
+    /// (`candidateCount / (eligible - 1)`), this node at least. The chance is `room / movers`,
+    /// at most 1: a lone node moves at once, a crowd moves a room's worth at a time.
+    private func migration(to target: CandidateAssessment, leaving currentScore: Duration, now: Instant)
+        -> (chance: Double, room: Int, movers: Double)
+    {
+        guard let latency = target.contentLatency, let targetScore = target.score else { return (1, 1, 1) }
+        let ratioBound = currentScore.scaled(by: 1 - settings.switchGainRatio)
+        let bound = min(ratioBound, currentScore - settings.switchGainMinimum)
+        let room = max(1, loadModel(of: target.gateway).room(latency: latency, clients: target.clients, below: bound))
+        let eligible = eligibleGateways()
+        let drawShare = min(1, Double(settings.candidateCount) / Double(max(1, eligible.count - 1)))
+        var movers = 0.0
+        for gateway in eligible where gateway.id != target.gateway {
+            let users = clients(of: gateway.id)
+            guard users > 0, let estimate = estimate(for: gateway.id, hops: gateway.hops, now: now),
+                  settings.isClearlyBetter(targetScore, than: estimate.contentLatency) else { continue }
+            movers += Double(users) * drawShare
+        }
+        movers = max(1, movers)
+        return (min(1, Double(room) / movers), room, movers)
     }
 
     /// Among equally good candidates, the least loaded ones (the power of two choices: join the

@@ -12,6 +12,10 @@ public struct GatewayEstimate: Hashable, Sendable, CustomStringConvertible {
     public let contentLatency: Duration
     /// The median time to first byte over the observers that reported one, if any.
     public let timeToFirstByte: Duration?
+    /// How certain the estimate is: the interquartile range of the contributing latencies
+    /// (the middle half of the observers lies within it); `nil` with fewer than two observers.
+    /// A few milliseconds: the observers agree; as large as the latency: they do not.
+    public let spread: Duration?
     /// How many distinct observers contributed.
     public let observerCount: Int
     /// How many of them saw the probe fail.
@@ -23,12 +27,13 @@ public struct GatewayEstimate: Hashable, Sendable, CustomStringConvertible {
 
     /// Creates an estimate (the store builds them; tests and the simulator may too).
     public init(
-        gateway: GatewayID, contentLatency: Duration, timeToFirstByte: Duration? = nil, observerCount: Int,
-        failureCount: Int = 0, age: Duration = .zero, oldestAge: Duration = .zero
+        gateway: GatewayID, contentLatency: Duration, timeToFirstByte: Duration? = nil, spread: Duration? = nil,
+        observerCount: Int, failureCount: Int = 0, age: Duration = .zero, oldestAge: Duration = .zero
     ) {
         self.gateway = gateway
         self.contentLatency = contentLatency
         self.timeToFirstByte = timeToFirstByte
+        self.spread = spread
         self.observerCount = observerCount
         self.failureCount = failureCount
         self.age = age
@@ -72,11 +77,14 @@ public struct ObservationStore: Sendable {
 
     /// How long an observation counts. Default 5 min (see ``SelectorSettings/freshnessWindow``).
     public var freshnessWindow: Duration
-    /// The most observations held; the oldest is dropped to make room. Default 4,096.
+    /// The most observations held; the oldest is dropped to make room. Default 8,192.
     public var capacity: Int
     /// The most gateways one observer may hold observations about, so a member inventing
     /// gateway names cannot push out everyone else's measurements. Default 64.
     public var maxGatewaysPerObserver: Int
+    /// The most observers held per gateway: beyond it, a newer observation replaces the
+    /// gateway's oldest. Default 128 (see ``SelectorSettings/observersPerGateway``).
+    public var maxObserversPerGateway: Int
     /// The latency a failed probe counts as in an estimate. Default 10 s.
     public var failurePenalty: Duration
     /// The latency added per hop of distance that this node has beyond an observer's.
@@ -93,13 +101,14 @@ public struct ObservationStore: Sendable {
 
     /// Creates an empty store.
     public init(
-        freshnessWindow: Duration = .seconds(300), capacity: Int = 4096, maxGatewaysPerObserver: Int = 64,
-        failurePenalty: Duration = .seconds(10), latencyPerHop: Duration = .milliseconds(10),
-        futureTolerance: Duration = .seconds(60)
+        freshnessWindow: Duration = .seconds(300), capacity: Int = 8192, maxGatewaysPerObserver: Int = 64,
+        maxObserversPerGateway: Int = 128, failurePenalty: Duration = .seconds(10),
+        latencyPerHop: Duration = .milliseconds(10), futureTolerance: Duration = .seconds(60)
     ) {
         self.freshnessWindow = freshnessWindow
         self.capacity = max(1, capacity)
         self.maxGatewaysPerObserver = max(1, maxGatewaysPerObserver)
+        self.maxObserversPerGateway = max(1, maxObserversPerGateway)
         self.failurePenalty = failurePenalty
         self.latencyPerHop = latencyPerHop
         self.futureTolerance = futureTolerance
@@ -109,7 +118,8 @@ public struct ObservationStore: Sendable {
     public init(settings: SelectorSettings) {
         self.init(
             freshnessWindow: settings.freshnessWindow, capacity: settings.observationCapacity,
-            maxGatewaysPerObserver: settings.maxGatewaysPerObserver, failurePenalty: settings.failurePenalty,
+            maxGatewaysPerObserver: settings.maxGatewaysPerObserver,
+            maxObserversPerGateway: settings.observersPerGateway, failurePenalty: settings.failurePenalty,
             latencyPerHop: settings.latencyPerHop, futureTolerance: settings.clockSkewTolerance)
     }
 
@@ -126,6 +136,13 @@ public struct ObservationStore: Sendable {
             guard observation.sequence > held.sequence else { return .duplicate }
             byGateway[gateway, default: [:]][observer] = observation
             return .replaced
+        }
+        if let observers = byGateway[gateway], observers.count >= maxObserversPerGateway {
+            // The gateway's oldest gives way: a scan of at most `maxObserversPerGateway`.
+            guard let oldest = observers.values.min(by: isOlder), isOlder(oldest, than: observation) else {
+                return .crowdedOut
+            }
+            remove(oldest)
         }
         if perObserver[observer, default: 0] >= maxGatewaysPerObserver {
             guard let oldest = oldestKey(observer: observer), isOlder(oldest, than: observation) else { return .crowdedOut }
@@ -205,9 +222,13 @@ public struct ObservationStore: Sendable {
     ///   - hops: this node's hop count to it, if known.
     ///   - now: the current time.
     ///   - include: as in ``observations(of:now:where:)``.
+    ///   - rescale: a factor each successful observation's latency is multiplied by before the
+    ///     hop adjustment (the selector carries each one over to the gateway's present load,
+    ///     ``LoadModel``); default 1.
     /// - Returns: the estimate, or `nil` if nobody measured the gateway within the window.
     public func estimate(
-        for gateway: GatewayID, hops: Int?, now: Instant, where include: (Observation) -> Bool = { _ in true }
+        for gateway: GatewayID, hops: Int?, now: Instant, where include: (Observation) -> Bool = { _ in true },
+        rescale: (Observation) -> Double = { _ in 1 }
     ) -> GatewayEstimate? {
         let fresh = observations(of: gateway, now: now, where: include)
         guard !fresh.isEmpty else { return nil }
@@ -216,7 +237,8 @@ public struct ObservationStore: Sendable {
         var failures = 0
         for observation in fresh {
             if let latency = observation.contentLatency, observation.failure == nil {
-                latencies.append(adjusted(latency, observerHops: observation.hops, hops: hops).milliseconds)
+                let carried = latency.scaled(by: rescale(observation))
+                latencies.append(adjusted(carried, observerHops: observation.hops, hops: hops).milliseconds)
                 if let ttfb = observation.timeToFirstByte {
                     firstBytes.append(adjusted(ttfb, observerHops: observation.hops, hops: hops).milliseconds)
                 }
@@ -231,10 +253,24 @@ public struct ObservationStore: Sendable {
             gateway: gateway,
             contentLatency: .milliseconds(Self.median(latencies)),
             timeToFirstByte: firstBytes.isEmpty ? nil : .milliseconds(Self.median(firstBytes)),
+            spread: latencies.count < 2 ? nil : .milliseconds(Self.interquartileRange(latencies)),
             observerCount: fresh.count,
             failureCount: failures,
             age: max(.zero, now - newest),
             oldestAge: max(.zero, now - oldest))
+    }
+
+    /// The interquartile range of `values` (at least two): the third quartile minus the first,
+    /// each by linear interpolation between the closest ranks.
+    static func interquartileRange(_ values: [Int64]) -> Int64 {
+        precondition(values.count >= 2)
+        let sorted = values.sorted().map(Double.init)
+        func quantile(_ q: Double) -> Double {
+            let position = q * Double(sorted.count - 1)
+            let lower = Int(position), upper = min(sorted.count - 1, lower + 1)
+            return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
+        }
+        return Int64((quantile(0.75) - quantile(0.25)).rounded())
     }
 
     /// The median of `values` (the mean of the two middle values for an even count).

@@ -107,6 +107,9 @@ public struct CandidateAssessment: Sendable, Equatable, CustomStringConvertible 
     public let failure: ProbeFailure?
     /// Distinct observers behind a shared estimate (1 for a probe of this round alone).
     public let observerCount: Int
+    /// How certain the shared estimate is (``GatewayEstimate/spread``); `nil` for fewer than two
+    /// observers and for the strategies that judge by this round's probes alone.
+    public let spread: Duration?
     /// Nodes of the cloud that use it, by their selection announcements (or the gateway's own
     /// count, if larger).
     public let clients: Int
@@ -120,7 +123,8 @@ public struct CandidateAssessment: Sendable, Equatable, CustomStringConvertible 
     /// Creates an assessment (the selector does; tests may).
     public init(
         gateway: GatewayID, hops: Int, weight: Int, isPrevious: Bool, basis: Basis, contentLatency: Duration?,
-        failure: ProbeFailure?, observerCount: Int, clients: Int, capacity: Int, score: Duration?, usable: Bool
+        failure: ProbeFailure?, observerCount: Int, spread: Duration? = nil, clients: Int, capacity: Int,
+        score: Duration?, usable: Bool
     ) {
         self.gateway = gateway
         self.hops = hops
@@ -130,6 +134,7 @@ public struct CandidateAssessment: Sendable, Equatable, CustomStringConvertible 
         self.contentLatency = contentLatency
         self.failure = failure
         self.observerCount = observerCount
+        self.spread = spread
         self.clients = clients
         self.capacity = capacity
         self.score = score

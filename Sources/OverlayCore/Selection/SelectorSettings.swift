@@ -25,9 +25,22 @@ public struct SelectorSettings: Sendable, Equatable {
     /// smallest number whose median one lying observer cannot move.
     public var targetObserversPerPeriod: Int = 3
 
-    /// The most observations held in memory. Default 4,096: one per observer and gateway for a
-    /// cloud of 200 nodes and 20 gateways (about 600 KB).
-    public var observationCapacity: Int = 4096
+    /// Collaborative mode: the probes the cloud spends per node and selection round, on
+    /// average. Default 0.25: a tenth of RIMO's three, and enough that at 200 nodes and 20
+    /// gateways every gateway is measured a few times per round period.
+    public var probeBudget: Double = 0.25
+
+    /// The most observations held in memory. Default 8,192: 128 observers each for 64
+    /// gateways (about 1.2 MB), more gateways than one neighbourhood cloud can reach.
+    public var observationCapacity: Int = 8192
+
+    /// The most distinct observers whose latest observation is held per gateway; a newer
+    /// observation replaces the gateway's oldest. Default 128: at 200 nodes, 20 gateways and
+    /// the default budget that is about one freshness window of observations per gateway (32
+    /// measured worse in `overlay-sim rimo`: the median of fewer noisy probes), and it keeps
+    /// memory and the cost of an estimate flat however large the cloud (1,000 nodes hold 128,
+    /// not 1,000, per gateway).
+    public var observersPerGateway: Int = 128
 
     /// The most gateways one observer may hold observations about. Default 64, so one member
     /// inventing gateway names cannot push out the others' measurements.
@@ -46,11 +59,13 @@ public struct SelectorSettings: Sendable, Equatable {
     /// community-run boxes; later ones are refused.
     public var clockSkewTolerance: Duration = .seconds(60)
 
-    /// Collaborative mode: how strongly a gateway's load counts against it. A candidate's score
-    /// is its latency times `1 + loadSensitivity · clients / capacity`, counting this node
-    /// among the clients of a gateway it would move to. Default 1: a full gateway counts as
-    /// twice as slow. Measurements lag behind the load they cause; the gossiped load does not.
-    public var loadSensitivity: Double = 1
+    /// Collaborative mode: the share of each gateway's capacity assumed to be used by others
+    /// than this cloud, which the cloud cannot see (``LoadModel``). It sets how steeply a
+    /// gateway's predicted latency grows with the cloud's clients. Default 0.3: community
+    /// proxies serve more users than one neighbourhood cloud (guifi.net's proxies serve whole
+    /// zones), and a third leaves the cloud most of the capacity. A wrong value skews the
+    /// predictions, not the measurements: `overlay-sim rimo --background` checks other shares.
+    public var backgroundShare: Double = 0.3
 
     /// Collaborative mode: an observation stops counting toward a gateway's observers (and
     /// gives way in its estimate to newer ones) once the cloud's clients of that gateway have

@@ -44,6 +44,12 @@ extension ConfigSchema {
             assign: { v, _, c in c.gateways.maxConcurrentProbes = v.integer },
             render: { .set("\($0.gateways.maxConcurrentProbes)") }),
         Entry(
+            "gateways", "probe_budget", .number(0...3, unit: .plain("probes/node/round"), aboveLower: true),
+            default: .literal("0.25"), example: "0.25",
+            doc: "Probes per node per selection round that the cloud may spend on average (DESIGN 8: at most 0.25, RIMO spends 2-3). The collaborative selector spends it where estimates are least certain (unmeasured, stale, or the load moved), whatever the number of clients.",
+            assign: { v, _, c in c.gateways.probeBudget = v.number },
+            render: { .set(ConfigFile.tomlNumber($0.gateways.probeBudget)) }),
+        Entry(
             "gateways", "allow", .strings(what: "gateway names", rule: "names of 1-128 bytes"), default: .literal("[]"),
             example: "[\"10.1.2.3:3128\"]",
             doc: "If not empty, only these gateways may be used (RIMO Algorithm 1's filter: cost, trust).",

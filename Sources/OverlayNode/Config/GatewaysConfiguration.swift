@@ -91,6 +91,9 @@ public struct GatewaysConfiguration: Sendable, Equatable {
     public var probeTimeout: Duration? = nil
     /// `max_concurrent_probes`: probes run at once. Default 4.
     public var maxConcurrentProbes: Int = 4
+    /// `gateways.probe_budget`: probes per node per selection round the cloud may spend on
+    /// average. Default 0.25, the design's cost target (RIMO spends 2-3); range above 0, at most 3.
+    public var probeBudget: Double = 0.25
     /// `allow`: if not empty, only these gateway names may be used. Default empty (all).
     public var allow: [String] = []
     /// `deny`: gateway names never to use; wins over `allow`. Default empty.
@@ -140,6 +143,7 @@ public struct GatewaysConfiguration: Sendable, Equatable {
         if let freshnessWindow { settings.selector.freshnessWindow = freshnessWindow }
         if let reselectionPeriod { settings.selector.reselectionPeriod = reselectionPeriod }
         if let targetObservers { settings.selector.targetObserversPerPeriod = targetObservers }
+        settings.selector.probeBudget = probeBudget
         // A failed probe must sort after every working one: twice the probe timeout.
         settings.selector.failurePenalty = max(settings.selector.failurePenalty, settings.probeTimeout * 2)
         settings.localGateway = local.map { LocalGateway(id: $0.gatewayID, proxy: $0.proxy, capacity: $0.capacity) }

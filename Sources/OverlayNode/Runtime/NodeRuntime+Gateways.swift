@@ -224,6 +224,7 @@ extension NodeRuntime: GatewayAPIProvider {
                 CandidateInfo(
                     gateway: candidate.gateway.rawValue, basis: candidate.basis.rawValue,
                     contentLatencyMs: candidate.contentLatency.map(Self.milliseconds), observers: candidate.observerCount,
+                    spreadMs: candidate.spread.map(Self.milliseconds),
                     clients: candidate.clients, score: candidate.score.map(Self.milliseconds), usable: candidate.usable,
                     isPrevious: candidate.isPrevious, chosen: candidate.gateway == decision?.chosen)
             } ?? [],

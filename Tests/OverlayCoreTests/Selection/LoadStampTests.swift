@@ -23,34 +23,42 @@ import OverlayCore
         #expect(settings.loadChangeAllowance(capacity: 100) == 10)
     }
 
-    @Test func aGatewayThatFilledUpSinceItWasMeasuredIsMeasuredAgain() {
-        var selector = F.selector(.collaborative, gateways: Self.gateways)
-        F.share(&selector, ["a": 50, "b": 60], at: F.start - .seconds(30))
-        #expect(selector.beginRound(now: F.start, reason: .start).probes.isEmpty, "three observers at today's load")
-        _ = selector.completeRound(probeResults: [], now: F.start)
-
-        Self.load(&selector, "a", clients: 2)
-        let within = selector.beginRound(now: F.start + .seconds(1), reason: .requested)
-        #expect(within.probes.isEmpty, "two more clients are within the allowance of 2")
-        _ = selector.completeRound(probeResults: [], now: F.start + .seconds(1))
-
-        Self.load(&selector, "a", clients: 6)
-        let round = selector.beginRound(now: F.start + .seconds(2), reason: .requested)
-        #expect(round.probes.map(\.id) == ["a"], "a's measurements were taken with 0 clients, it now has 6")
-        #expect(round.shared.contains("b"))
+    @Test func aGatewayThatFilledUpSinceItWasMeasuredIsMeasuredMoreOften() {
+        // In a cloud of 10 with the standard budget: while its three observations describe its
+        // load, a is refreshed at half rate; two more clients are within the allowance of 2;
+        // once six more use it, its observations no longer count toward its observers and it
+        // gets the full rate (b, unchanged, stays at half rate).
+        func probes(ofA clients: Int) -> Int {
+            var count = 0
+            for seed in UInt64(1)...400 {
+                var selector = F.selector(.collaborative, gateways: Self.gateways, seed: seed, settings: .standard)
+                selector.cloudSize = 10
+                F.share(&selector, ["a": 50, "b": 60], at: F.start - .seconds(30))
+                Self.load(&selector, "a", clients: clients)
+                count += selector.beginRound(now: F.start, reason: .requested).probes.filter { $0.id == "a" }.count
+            }
+            return count
+        }
+        let measured = probes(ofA: 0), within = probes(ofA: 2), filled = probes(ofA: 6)
+        #expect(within < measured * 3 / 2 + 20, "within the allowance: \(within) against \(measured)")
+        #expect(filled > measured * 3 / 2, "after filling up: \(filled) against \(measured)")
     }
 
-    @Test func newerObservationsAtTheNewLoadReplaceTheOldEstimate() {
+    @Test func olderObservationsAreCarriedOverToTheNewLoad() {
         var selector = F.selector(.collaborative, gateways: Self.gateways)
         F.share(&selector, ["a": 50], at: F.start - .seconds(30))
         Self.load(&selector, "a", clients: 8)
-        // The old estimate still stands while nothing newer exists...
-        #expect(selector.estimate(for: "a", now: F.start)?.contentLatency == .milliseconds(50))
-        // ...and gives way to one observation taken at the new load, although three are older.
-        selector.receive(F.ok(F.node(210), "a", ms: 900, at: F.start), now: F.start)
+        // Measured idle at 50 ms; with 8 of its 20 clients' capacity taken (and the assumed 30%
+        // of other users) the queue predicts 50 · 0.7 / 0.3 = 117 ms...
+        #expect(selector.estimate(for: "a", now: F.start)?.contentLatency == .milliseconds(117))
+        #expect(selector.loadModel(of: "a").rescale(.milliseconds(50), from: 0, to: 8) == .milliseconds(117))
+        // ...and an observation at the new load joins them without being carried.
+        selector.receive(F.ok(F.node(210), "a", ms: 130, at: F.start), now: F.start)
         let estimate = selector.estimate(for: "a", now: F.start)
-        #expect(estimate?.contentLatency == .milliseconds(900))
-        #expect(estimate?.observerCount == 1)
+        #expect(estimate?.contentLatency == .milliseconds(117))
+        #expect(estimate?.observerCount == 4)
+        // The old ones no longer count toward the observers that describe its load.
+        #expect(selector.observations.observerCount(of: "a", now: F.start, where: selector.describesLoad(of: "a")) == 1)
     }
 
     @Test func forgettingAnObserverDropsItsStamps() {

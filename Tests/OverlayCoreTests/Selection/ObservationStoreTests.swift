@@ -20,6 +20,21 @@ import OverlayCore
                 "sequences are compared per observer and gateway")
     }
 
+    @Test func anEstimateSaysHowCertainItIs() {
+        var store = ObservationStore()
+        store.insert(F.ok(Self.alice, "g", ms: 40, at: Self.now), now: Self.now)
+        #expect(store.estimate(for: "g", hops: nil, now: Self.now)?.spread == nil, "one observer: no spread")
+        for (observer, ms) in [(Self.bob, Int64(50)), (Self.carol, 60), (Self.dave, 70)] {
+            store.insert(F.ok(observer, "g", ms: ms, at: Self.now), now: Self.now)
+        }
+        // 40, 50, 60, 70: quartiles 47.5 and 62.5.
+        #expect(store.estimate(for: "g", hops: nil, now: Self.now)?.spread == .milliseconds(15))
+        let agreeing = (0..<5).reduce(into: ObservationStore()) { store, index in
+            store.insert(F.ok(F.node(10 + index), "h", ms: 80, at: Self.now), now: Self.now)
+        }
+        #expect(agreeing.estimate(for: "h", hops: nil, now: Self.now)?.spread == .zero)
+    }
+
     @Test func staleObservationsAreRefusedAndExpired() {
         var store = ObservationStore(freshnessWindow: .seconds(300))
         #expect(store.insert(F.ok(Self.alice, "g", ms: 50, at: Self.now - .seconds(301)), now: Self.now) == .stale)

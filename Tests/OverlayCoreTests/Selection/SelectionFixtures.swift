@@ -71,10 +71,19 @@ enum SelectionFixtures {
         return selector.completeRound(probeResults: [], now: now)
     }
 
-    /// A selector over `gateways`.
+    /// The standard settings without a probe budget: a collaborative node then probes only
+    /// what nobody measured, so the tests of how it judges shared data see no random probes.
+    /// The tests of the budget itself pass ``SelectorSettings/standard``.
+    static var judgingOnly: SelectorSettings {
+        var settings = SelectorSettings.standard
+        settings.probeBudget = 0
+        return settings
+    }
+
+    /// A selector over `gateways` (default settings: ``judgingOnly``).
     static func selector(
         _ strategy: GatewaySelector.Strategy, gateways: [Gateway], seed: UInt64 = 1, node index: Int = 0,
-        settings: SelectorSettings = .standard, preferences: GatewayPreferences = GatewayPreferences()
+        settings: SelectorSettings = judgingOnly, preferences: GatewayPreferences = GatewayPreferences()
     ) -> GatewaySelector {
         var selector = GatewaySelector(
             node: node(index), strategy: strategy, settings: settings, preferences: preferences, seed: seed)

@@ -93,12 +93,10 @@ public struct QuorateSet: Sendable, Equatable {
 
 /// The timings and thresholds of the quorum view.
 public struct QuorumViewSettings: Sendable, Equatable {
-    /// How long an admission or removal must stay wanted before this node votes for it, so
-    /// changes seen at about the same time (both sides of a partition, several joiners) go into
-    /// one vote, as Rapid's cut detection waits for a stable cut: the vote takes every change
-    /// wanted for at least half of it. Each change has its own clock, so a member flapping
-    /// between alive and suspect delays only its own admission, never the others'. Default 2 s:
-    /// two radio protocol periods.
+    /// How long a wanted change must stay the same before this node votes for it, so changes
+    /// seen at about the same time (both sides of a partition, several joiners) go into one
+    /// vote, as Rapid's cut detection waits for a stable cut. Default 2 s: two radio protocol
+    /// periods.
     public var voteDelay: Duration = .seconds(2)
 
     /// How often the view re-reads membership and decides whether to vote. Default 500 ms.
@@ -247,8 +245,7 @@ public struct QuorumView: Sendable {
     private var lastProgress: Instant?
     private var attempts: UInt64 = 0
     private var wanted: ViewChange?
-    /// Since when each member of the wanted change (an admission or a removal) is wanted.
-    private var wantedSince: [NodeID: Instant] = [:]
+    private var wantedSince: Instant?
     private var nextEvaluation: Instant?
     private var unknownSince: [NodeID: Instant] = [:]
     private var assemblies: [NodeID: Assembly] = [:]
@@ -371,14 +368,21 @@ public struct QuorumView: Sendable {
         if let view { trackUnknownMembers(members, view: view, now: now) }
         guard status.hasQuorum, let view else {
             wanted = nil
-            wantedSince = [:]
+            wantedSince = nil
             return out
         }
         let change = wantedChange(members, view: view, now: now)
-        let stable = ripen(change, now: now)
+        if change.isEmpty {
+            wanted = nil
+            wantedSince = nil
+        } else if change != wanted {
+            wanted = change
+            wantedSince = now
+        }
+        let stable = wantedSince.map { now - $0 >= settings.voteDelay } ?? false
         let state = acceptor ?? ViewAcceptorState(epoch: view.epoch)
         if stable, let wanted, state.voted == nil, state.promised == .fast, !state.abstains {
-            out += vote(in: .fast, for: choose(wanted, within: change), view: view, now: now)
+            out += vote(in: .fast, for: choose(wanted), view: view, now: now)
         }
         if let voted = state.voted, let change = state.change, votes[voted]?[localID] == nil {
             // Voted before a restart, and the vote may be lost with the nodes that carried it:
@@ -464,32 +468,13 @@ public struct QuorumView: Sendable {
         return ViewChange(add: additions, remove: removals)
     }
 
-    /// Starts the clock of every newly wanted admission or removal and stops those no longer
-    /// wanted; once one has been wanted for ``QuorumViewSettings/voteDelay``, sets ``wanted``
-    /// to every change wanted for at least half of it (so near-simultaneous ones go together).
-    ///
-    /// - Returns: whether a change is ripe for a vote.
-    private mutating func ripen(_ change: ViewChange, now: Instant) -> Bool {
-        let members = Set(change.add + change.remove)
-        wantedSince = wantedSince.filter { members.contains($0.key) }
-        for member in members where wantedSince[member] == nil { wantedSince[member] = now }
-        let oldest = wantedSince.values.min()
-        guard let oldest, now - oldest >= settings.voteDelay else {
-            wanted = nil
-            return false
-        }
-        let settled = { (member: NodeID) in now - (wantedSince[member] ?? now) >= settings.voteDelay.scaled(by: 0.5) }
-        wanted = ViewChange(add: change.add.filter(settled), remove: change.remove.filter(settled))
-        return true
-    }
-
-    /// Joins the leading fast vote when everything it changes is also wanted here, ripe or not
-    /// (so concurrent voters converge); otherwise votes for the ripe change.
-    private func choose(_ wanted: ViewChange, within all: ViewChange) -> ViewChange {
+    /// Joins the leading fast vote when everything it changes is also wanted here (so
+    /// concurrent voters converge); otherwise votes for the wanted change.
+    private func choose(_ wanted: ViewChange) -> ViewChange {
         let current = votes[.fast] ?? [:]
         let tallies = Dictionary(grouping: current.values, by: \.change).mapValues(\.count)
         let ranked = tallies.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
-        return ranked.first { $0.key.isSubset(of: all) }?.key ?? wanted
+        return ranked.first { $0.key.isSubset(of: wanted) }?.key ?? wanted
     }
 
     // MARK: Recovery rounds
@@ -726,7 +711,7 @@ public struct QuorumView: Sendable {
         attempts = 0
         acceptor = nil
         wanted = nil
-        wantedSince = [:]
+        wantedSince = nil
         assemblies = [:]
         unknownSince = unknownSince.filter { next.contains($0.key) }
     }

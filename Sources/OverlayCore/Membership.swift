@@ -105,6 +105,8 @@ public struct Membership: Sendable {
     private var health: LocalHealth
     private var nextProbeNumber: UInt64 = 1
     private var joinTargets: [Destination]
+    /// When the seeds that are not live members are next reached (``seedRetry(now:)``).
+    private var nextSeedRetry: Instant?
 
     /// Creates the membership of a starting node.
     ///
@@ -259,8 +261,28 @@ public struct Membership: Sendable {
 
     private mutating func joinAttempt(now: Instant) -> [MembershipDirective] {
         timers.schedule(.join, at: now + settings.joinRetryInterval)
-        guard !hasLeft, liveMembers == 0 else { return [] }
+        guard !hasLeft else { return [] }
+        guard liveMembers == 0 else { return seedRetry(now: now) }
         return joinTargets.filter { $0.id != localID && $0.endpoint != localEndpoint }.map { .sync(to: $0, replyWanted: true) }
+    }
+
+    /// Once this node knows a live member, it still reaches every configured seed that is not
+    /// one, every ``MembershipSettings/reconnectInterval``: nodes that joined through another
+    /// seed while this one was unreachable (radio links come up in any order) would otherwise
+    /// form a cloud that never meets it, and a view that its founder is missing from. Seeds are
+    /// the join targets without a known key; snapshot peers are members already (the reconnect
+    /// timer retries those that failed).
+    private mutating func seedRetry(now: Instant) -> [MembershipDirective] {
+        guard let due = nextSeedRetry else {
+            nextSeedRetry = now + settings.reconnectInterval
+            return []
+        }
+        guard now >= due else { return [] }
+        nextSeedRetry = now + settings.reconnectInterval
+        let known = Set(members.values.filter { $0.state == .alive || $0.state == .suspect }.map(\.endpoint))
+        return joinTargets
+            .filter { $0.id == nil && $0.endpoint != localEndpoint && !known.contains($0.endpoint) }
+            .map { .sync(to: $0, replyWanted: true) }
     }
 
     private mutating func reap(now: Instant) -> [MembershipDirective] {

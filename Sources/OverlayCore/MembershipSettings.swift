@@ -58,8 +58,9 @@ public struct MembershipSettings: Sendable, Equatable {
     public var joinRetryInterval: Duration = .seconds(2)
 
     /// Time between attempts to reach one random failed member with a push-pull, so a member
-    /// cut off by a partition learns it was declared failed and refutes (serf's reconnect).
-    /// Default 30 s.
+    /// cut off by a partition learns it was declared failed and refutes (serf's reconnect),
+    /// and between attempts to reach the seeds that are not live members (a cloud that formed
+    /// while a seed was unreachable meets it later). Default 30 s.
     public var reconnectInterval: Duration = .seconds(30)
 
     /// How long a failed member stays in the table before it is forgotten. Default 24 h, serf's

@@ -294,4 +294,33 @@ import Testing
         #expect(syncs.map(\.directive) == [.sync(to: Destination(id: TestKeys.id(Self.x), endpoint: TestKeys.endpoint(Self.x)), replyWanted: true)])
         #expect(syncs.first?.time == Self.t0 + .seconds(30))
     }
+
+    @Test func aSeedThatIsNotALiveMemberIsReachedAgainAtTheReconnectPace() throws {
+        // Node 0 joined through node 5 while its other seed (node 9's address) was unreachable.
+        // No probes within the test (members stay alive without acks to answer).
+        let seed = Destination(id: nil, endpoint: TestKeys.endpoint(9))
+        var settings = MembershipSettings.radio
+        settings.probeInterval = .seconds(10_000)
+        func membership(knowing others: [Int]) -> Membership {
+            var membership = Membership(
+                name: "local", endpoint: TestKeys.endpoint(0), incarnation: 1, signer: TestKeys.signer(0),
+                settings: settings, joinTargets: [Destination(id: nil, endpoint: TestKeys.endpoint(Self.x)), seed],
+                rng: DeterministicRandom(seed: 7), now: Self.t0)
+            for index in others { membership.admit(index, at: Self.t0) }
+            _ = membership.start(now: Self.t0)
+            return membership
+        }
+        func seedSyncs(_ fired: [Timed]) -> [Instant] {
+            fired.filter { $0.directive == .sync(to: seed, replyWanted: true) }.map(\.time)
+        }
+        var cutOff = membership(knowing: [Self.x])
+        let times = seedSyncs(cutOff.advance(to: Self.t0 + .seconds(95)))
+        // From the first join-timer tick on, one sync every reconnect interval: 32, 62 and 92 s.
+        #expect(times.count == 3, "\(times)")
+        #expect(times.first.map { $0 >= Self.t0 + settings.reconnectInterval } == true)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 == settings.reconnectInterval })
+        // Once the seed's address is a live member's, it is left alone.
+        var met = membership(knowing: [Self.x, 9])
+        #expect(seedSyncs(met.advance(to: Self.t0 + .seconds(95))).isEmpty)
+    }
 }

@@ -59,8 +59,9 @@ import Testing
     /// it sees the window with no grace and passes with it, and 245 and 327 stay as regressions
     /// of the header fix. With recovery rounds the traces moved: of seeds 1..500, 141 (0.5-1 s),
     /// 147 (1-2 s: a node still at epoch 4 counts a member that already voted epoch 5) and 199
-    /// (under 0.5 s) show the window.
-    @Test(arguments: [141, 147] as [UInt64])
+    /// (under 0.5 s) showed the window; with seeds retried once a node knows a live member,
+    /// 147, 199 and 217 of 1..300 do.
+    @Test(arguments: [147, 199] as [UInt64])
     func disjointQuorateSetsLastNoLongerThanDetection(seed: UInt64) {
         var strict = ChaosRun(seed: seed, invariants: [NoDisjointQuorateSets(grace: .zero)])
         #expect(strict.run().violation?.invariant == NoDisjointQuorateSets().name, "the transient is seen without grace")

@@ -76,7 +76,7 @@ public enum ConfigSchema {
         Entry(
             "network", "seeds", .strings(what: "`host:port`", rule: "not wildcards"), default: .literal("[]"),
             example: "[\"10.1.2.4:7946\", \"10.1.2.5:7946\"]", flag: "--seed",
-            doc: "Nodes contacted while this node knows no live member (first start, or every snapshot peer gone), every `join_retry_interval_ms`. Two or three stable nodes are enough; afterwards the snapshot is used. With none, the node waits to be contacted. The repeatable flag replaces the whole list.",
+            doc: "Nodes contacted while this node knows no live member (first start, or every snapshot peer gone), every `join_retry_interval_ms`, and afterwards every `reconnect_interval_ms` while a seed is not a live member (so a cloud that formed while a seed was unreachable meets it). Two or three stable nodes are enough; afterwards the snapshot is used. With none, the node waits to be contacted. The repeatable flag replaces the whole list.",
             assign: { v, o, c in
                 c.seeds = try v.strings.map { try ConfigCheck.endpoint($0, ConfigKeys.seeds, o, wildcard: false) }
             },
@@ -143,7 +143,7 @@ public enum ConfigSchema {
         duration("join_retry_interval_ms", .milliseconds, 1...3_600_000, "2000", \.joinRetryInterval, \.joinRetryInterval,
                  "Time between join attempts while this node knows no live member: it sends its state to every seed and every snapshot peer."),
         duration("reconnect_interval_ms", .milliseconds, 1...86_400_000, "30000", \.reconnectInterval, \.reconnectInterval,
-                 "Time between attempts to reach one random failed member with a push-pull, so a member cut off by a partition learns it was declared failed and refutes (Serf's reconnect)."),
+                 "Time between attempts to reach one random failed member with a push-pull, so a member cut off by a partition learns it was declared failed and refutes (Serf's reconnect), and between attempts to reach the seeds that are not live members."),
         duration("failed_retention_s", .seconds, 1...31_536_000, "86400", \.failedRetention, \.failedRetention,
                  "How long a failed member stays listed before it is forgotten. Serf's reconnect timeout: a box that is off for a night is still listed when it comes back."),
         duration("left_retention_s", .seconds, 1...31_536_000, "3600", \.leftRetention, \.leftRetention,

@@ -39,8 +39,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Directory holding overlayd and overlayctl. Default: the directory of this executable (the same build).")
     var binDir: String?
 
-    @Option(help: "UDP port of the measured daemon on 127.0.0.1. Default 18990.")
-    var port: UInt16 = 18990
+    @Option(help: "UDP port of the measured daemon on 127.0.0.1. Default 0: a free one, so runs never collide.")
+    var port: UInt16 = 0
 
     @Flag(help: "Skip the real daemon (API, CLI and RSS at --members).")
     var noDaemon = false
@@ -100,7 +100,7 @@ struct BenchCommand: ParsableCommand {
             value: Double(virtual.bytesSent.reduce(0, +) - bytesBefore) / nodeSeconds, unit: "B/s", target: "< 2 KB/s (IP bytes: add 28 per datagram)"))
         report.add(Figure(
             key: "cloud.datagrams_per_node", label: "datagrams sent per node, \(cloud) members",
-            value: Double(virtual.datagramsSent.reduce(0, +) - datagramsBefore) / nodeSeconds, unit: "/s"))
+            value: Double(virtual.datagramsSent.reduce(0, +) - datagramsBefore) / nodeSeconds, unit: "/s", neutral: true))
         report.add(Figure(
             key: "cloud.cpu_per_node", label: "core + libsodium CPU per node, \(cloud) members (no I/O)",
             value: 100 * cpu / nodeSeconds, unit: "% of a core", target: "< 1% (the daemon adds its I/O: ops/bench/serf-side-by-side)"))
@@ -122,7 +122,7 @@ struct BenchCommand: ParsableCommand {
             key: "path.verify_ratio_no_replies", label: "the same, less the \(path.signatures) signatures of the replies",
             value: 100 * path.rawVerifySeconds / max(1e-9, path.pathSeconds - signCost), unit: "%", target: "≥ 80%", higherIsBetter: true))
         report.add(Figure(
-            key: "path.duplicates_skipped", label: "relayed items dropped as already seen, unverified", value: Double(path.duplicatesSkipped), unit: "items"))
+            key: "path.duplicates_skipped", label: "relayed items dropped as already seen, unverified", value: Double(path.duplicatesSkipped), unit: "items", neutral: true))
         report.add(Figure(
             key: "path.verified_twice", label: "signatures verified twice", value: Double(path.repeatedVerifications), unit: "", target: "0"))
         guard path.repeatedVerifications == 0 else {
@@ -156,7 +156,8 @@ struct BenchCommand: ParsableCommand {
         }
 
         say("")
-        say(report.table(previous: FigureReport.loadBaseline(baseline)))
+        // A quick run's figures come from other sizes: comparing them with a full run's would mislead.
+        say(report.table(previous: quick ? [:] : FigureReport.loadBaseline(baseline)))
         if !quick {
             try report.save(baseline)
             say("\nsaved to \(baseline); the next run compares with it")

@@ -14,6 +14,8 @@ struct Figure: Sendable {
     var target: String = ""
     /// Whether a larger value is better (decides the sign shown for a change).
     var higherIsBetter = false
+    /// Whether a change is neither better nor worse (a count that describes the traffic).
+    var neutral = false
 }
 
 /// The figures of one run: printed as a table beside the previous run's, and saved for the next.
@@ -60,7 +62,8 @@ struct FigureReport {
                 if old != 0 {
                     let percent = 100 * (figure.value - old) / abs(old)
                     let better = figure.higherIsBetter ? percent > 0 : percent < 0
-                    change = String(format: "%+.1f%%", percent) + (abs(percent) < 0.05 ? "" : better ? " (better)" : " (worse)")
+                    let verdict = figure.neutral || abs(percent) < 0.05 ? "" : better ? " (better)" : " (worse)"
+                    change = String(format: "%+.1f%%", percent) + verdict
                 }
             }
             lines.append("| \(figure.label) | \(value) | \(figure.target) | \(before) | \(change) |")

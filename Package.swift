@@ -89,6 +89,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The footprint benchmark suite (Docs/footprint.md): prints figures, asserts no timing.
+        .executableTarget(
+            name: "overlay-bench",
+            dependencies: [
+                "OverlayCore", "OverlayCrypto", "OverlayWire", "OverlayNode", "OverlayClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(name: "OverlayCryptoTests", dependencies: ["OverlayCrypto"]),
         .testTarget(name: "OverlayWireTests", dependencies: ["OverlayWire"]),
         .testTarget(name: "OverlayCoreTests", dependencies: ["OverlayCore"], exclude: ["Hops/Fixtures"]),

@@ -256,12 +256,14 @@ public struct Agent: Sendable {
     }
 
     private mutating func receiveItem(_ wire: Overlayd_V1_SignedItem, now: Instant) -> [AgentDirective] {
-        // An item too large to be relayed in a datagram of its own is refused outright.
-        guard let item = SignedItem(wire: wire), item.encodedSize <= Self.maxItemSize else { return reject(.invalidItem) }
-        if verified.contains(item) {
+        // A copy of an item already processed is dropped before it is even decoded (the cache
+        // holds only items that decoded, fitted and verified).
+        if verified.contains(wire: wire) {
             counters.itemsDuplicate += 1
             return []
         }
+        // An item too large to be relayed in a datagram of its own is refused outright.
+        guard let item = SignedItem(wire: wire), item.encodedSize <= Self.maxItemSize else { return reject(.invalidItem) }
         guard codec.keyring.admits(item.origin, at: now) else { return reject(.unknownOrigin) }
         counters.itemsVerified += 1
         guard item.verify(with: verifier) else { return reject(.forgedItem) }

@@ -24,7 +24,7 @@ public struct SignedItem: Sendable, Hashable {
         self.wire = wire
         self.item = item
         self.origin = origin
-        self.encodedSize = (try? wire.serializedBytes() as Data)?.count ?? Int.max
+        self.encodedSize = Self.encodedSize(of: wire)
     }
 
     /// Signs a new item as `signer`.
@@ -45,7 +45,15 @@ public struct SignedItem: Sendable, Hashable {
         self.wire = wire
         self.item = item
         self.origin = signer.nodeID
-        self.encodedSize = (try? wire.serializedBytes() as Data)?.count ?? Int.max
+        self.encodedSize = Self.encodedSize(of: wire)
+    }
+
+    /// The size `wire` encodes to, computed from its fields rather than by encoding it again:
+    /// each non-empty bytes field costs its tag (one byte), its length as a varint and its
+    /// bytes, and unknown fields (from a newer version) are written back as they came.
+    static func encodedSize(of wire: Overlayd_V1_SignedItem) -> Int {
+        func field(_ bytes: Data) -> Int { bytes.isEmpty ? 0 : 1 + DatagramCodec.varintLength(UInt64(bytes.count)) + bytes.count }
+        return field(wire.item) + field(wire.signature) + wire.unknownFields.data.count
     }
 
     /// Whether the origin's signature verifies.

@@ -1,4 +1,5 @@
 import Foundation
+import SwiftProtobuf
 import Testing
 @testable import OverlayCore
 
@@ -168,6 +169,19 @@ import Testing
         cache.insert(items[3])
         #expect(!cache.contains(items[0]), "the oldest is forgotten")
         #expect(cache.contains(items[1]) && cache.contains(items[2]) && cache.contains(items[3]))
+    }
+
+    @Test func encodedSizeIsTheEncodingsSizeUnknownFieldsIncluded() throws {
+        let item = Claims.alive(TestKeys.signer(1), incarnation: 1, at: .zero)
+        let encoded: Data = try item.wire.serializedBytes()
+        #expect(item.encodedSize == encoded.count)
+        var wire = item.wire
+        // Field 9 (bytes) from a newer version: relayed as it came, so it counts.
+        try wire.merge(serializedBytes: Data([0x4A, 0x03, 1, 2, 3]))
+        let newer = try #require(SignedItem(wire: wire))
+        let reencoded: Data = try wire.serializedBytes()
+        #expect(newer.encodedSize == reencoded.count)
+        #expect(newer.encodedSize == item.encodedSize + 5)
     }
 
     @Test func sameStatementWithAnotherSignatureIsNotTheCachedItem() throws {

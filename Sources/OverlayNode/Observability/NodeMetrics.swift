@@ -68,7 +68,7 @@ public final class NodeMetrics: Sendable {
         MetricGauge(r, "overlayd_start_time_seconds", "When the daemon started, in seconds since the Unix epoch.")
             .record(Date().timeIntervalSince1970.rounded())
         datagramsSent = MetricCounter(r, "overlayd_datagrams_sent_total", "UDP datagrams sent.")
-        datagramsReceived = MetricCounter(r, "overlayd_datagrams_received_total", "UDP datagrams received, before any check.")
+        datagramsReceived = MetricCounter(r, "overlayd_datagrams_received_total", "UDP datagrams accepted: every check passed, the signature verified.")
         bytesSent = MetricCounter(r, "overlayd_gossip_sent_bytes_total", "UDP payload bytes sent.")
         bytesReceived = MetricCounter(r, "overlayd_gossip_received_bytes_total", "UDP payload bytes received.")
         itemsVerified = MetricCounter(r, "overlayd_items_verified_total", "Signed items whose Ed25519 signature was verified.")
@@ -120,6 +120,7 @@ public final class NodeMetrics: Sendable {
     func record(_ statistics: TransportStatistics) {
         datagramsDropped[.socketBuffer]?.mirror(statistics.kernelDrops)
         datagramsDropped[.receiveQueue]?.mirror(statistics.queueDrops)
+        datagramsDropped[.senderRate]?.mirror(statistics.senderRateDrops)
         receiveBuffer.record(statistics.receiveBufferBytes)
     }
 }
@@ -131,4 +132,7 @@ public enum DropStage: String, CaseIterable, Sendable {
     case socketBuffer = "socket_buffer"
     /// The transport dropped it: the queue between the socket and the agent was full.
     case receiveQueue = "receive_queue"
+    /// The transport dropped it before the queue: its sender was over the per-sender rate
+    /// (``SenderRateGate``).
+    case senderRate = "sender_rate"
 }

@@ -57,7 +57,8 @@ public actor NodeRuntime {
         case .success(let loaded): snapshot = loaded
         case .failure(let error): logger.warning("\(error.description)")
         }
-        let transport = try await UDPTransport.bind(options.bind, group: group)
+        let transport = try await UDPTransport.bind(
+            options.bind, group: group, senderRate: (options.agent.senderRatePerSecond, options.agent.senderBurst))
         var settings = options.agent
         if options.bind.port == 0, settings.endpoint.port == 0 { settings.endpoint.port = transport.localAddress.port }
         let now = WallClock.now()

@@ -254,6 +254,7 @@ public actor NodeRuntime {
             metrics.membersByState[state]?.record(members.count { $0.state == state } + (state == .alive ? 1 : 0))
         }
         metrics.localHealth.record(agent.membership.localHealthScore)
+        metrics.suspiciousMembers.record(agent.verificationFailures.suspicious(now: WallClock.now()).count)
         metrics.incarnation.record(Double(agent.membership.incarnation))
         metrics.queuedItems.record(agent.queuedItems)
         if let counters = agent.gateways?.counters { metrics.gateway.recordItems(counters.items) }

@@ -389,7 +389,7 @@ import Testing
 
     /// Found by the `config` fuzz target: toml++ aborted the process (an assertion in its key
     /// parser) on a table header whose name starts with a character no key can start with.
-    @Test(arguments: ["[\u{E9}]\n", "[node]\nname = \"a\"\n[ =]\n", "[[\u{1}]]\n", "[\u{FFFD}\u{FFFD}]\nlevel = \"debug\"\n"])
+    @Test(arguments: ["[\u{E9}]\n", "[node]\nname = \"a\"\n[ =]\n", "[[\u{1}]]\n", "[[# a comment where a name belongs\n", "[\r\n", "[node]\n[\nname = \"a\"\n", "[\u{FFFD}\u{FFFD}]\nlevel = \"debug\"\n"])
     func aTableHeaderThatCannotStartAKeyIsASyntaxErrorNotACrash(document: String) throws {
         let failure = try #require(parseError(document))
         #expect(failure.kind == .syntax)

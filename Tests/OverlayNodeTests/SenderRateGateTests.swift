@@ -34,6 +34,12 @@ import Testing
         #expect(Self.key(Data([0xFF, 0xFF, 0xFF])) == .address("10.0.0.9", 7946))
         #expect(Self.key(Self.envelope(sender: sender).prefix(20)) == .address("10.0.0.9", 7946))
         #expect(Self.key(Data()) == .address("10.0.0.9", 7946))
+        // A key the keyring does not hold is made up: keyed by the source, not a fresh bucket.
+        let envelope = Self.envelope(sender: sender)
+        let outside = envelope.withUnsafeBytes { SenderRateGate.key(of: $0, host: "10.0.0.9", port: 7946, admitted: [Data(repeating: 1, count: 32)]) }
+        #expect(outside == .address("10.0.0.9", 7946))
+        let inside = envelope.withUnsafeBytes { SenderRateGate.key(of: $0, host: "10.0.0.9", port: 7946, admitted: [Data(sender)]) }
+        #expect(inside == .sender(Data(sender)))
     }
 
     @Test func aSenderGetsItsBurstThenItsRate() {

@@ -10,8 +10,9 @@ enum TableHeaderCheck {
     /// - Throws: ``ConfigError`` (syntax) naming the line, the column and the character.
     static func check(_ text: String, source: String) throws {
         var multiline: String?
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if multiline == nil, let problem = problem(in: line) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() {
+            if multiline == nil, let problem = problem(in: line, isLast: index == lines.count - 1) {
                 throw ConfigError.syntax(
                     source: source, line: index + 1, column: problem.column,
                     detail: "a table name must start with a letter, a digit, _, - or a quote, not \(problem.shown)")
@@ -20,8 +21,9 @@ enum TableHeaderCheck {
         }
     }
 
-    /// The first character of the header's name, when it cannot start a key.
-    private static func problem(in line: Substring) -> (column: Int, shown: String)? {
+    /// The first character of the header's name, when it cannot start a key (a line break
+    /// cannot either; the end of the document the parser reports itself).
+    private static func problem(in line: Substring, isLast: Bool) -> (column: Int, shown: String)? {
         let scalars = Array(line.unicodeScalars)
         var position = 0
         while position < scalars.count, scalars[position] == " " || scalars[position] == "\t" { position += 1 }
@@ -29,9 +31,9 @@ enum TableHeaderCheck {
         position += 1
         if position < scalars.count, scalars[position] == "[" { position += 1 }
         while position < scalars.count, scalars[position] == " " || scalars[position] == "\t" { position += 1 }
-        guard position < scalars.count else { return nil }
+        guard position < scalars.count else { return isLast ? nil : (position + 1, "the end of the line") }
         let first = scalars[position]
-        let startsKey = first.isASCII && (first.properties.isAlphabetic || ("0"..."9").contains(first) || "_-\"']\r#".unicodeScalars.contains(first))
+        let startsKey = first.isASCII && (first.properties.isAlphabetic || ("0"..."9").contains(first) || "_-\"']".unicodeScalars.contains(first))
         guard !startsKey else { return nil }
         let shown = first.isASCII && first.value >= 0x20 && first.value < 0x7F
             ? "'\(Character(first))'" : "U+\(String(first.value, radix: 16, uppercase: true))"

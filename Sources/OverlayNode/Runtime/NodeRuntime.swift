@@ -21,7 +21,7 @@ public actor NodeRuntime {
 
     var agent: Agent
     private let options: RuntimeOptions
-    private let transport: UDPTransport
+    let transport: UDPTransport
     let logger: Logger
     let startedAt = ContinuousClock.now
     private var timer: Task<Void, Never>?
@@ -59,6 +59,7 @@ public actor NodeRuntime {
         }
         let transport = try await UDPTransport.bind(
             options.bind, group: group, senderRate: (options.agent.senderRatePerSecond, options.agent.senderBurst))
+        transport.admitSenders(keyring.entries.keys.map(\.data))
         var settings = options.agent
         if options.bind.port == 0, settings.endpoint.port == 0 { settings.endpoint.port = transport.localAddress.port }
         let now = WallClock.now()
@@ -151,6 +152,7 @@ public actor NodeRuntime {
         do {
             let keyring = try StateDirectory.loadKeyring(path: keyringPath, localID: localID)
             agent.updateKeyring(keyring)
+            transport.admitSenders(keyring.entries.keys.map(\.data))
             logger.notice("keyring reloaded", metadata: ["keys": "\(keyring.count)"])
         } catch {
             logger.error("keyring not reloaded, keeping the old one: \(error)")

@@ -11,8 +11,9 @@ import Foundation
 /// queue, so what the members send still reaches the agent.
 ///
 /// A datagram's sender is read from its envelope without verification (the public key in
-/// field 2, as the agent would read it); junk without one is keyed by its source address and
-/// port. The limit is the agent's (`security.sender_rate_per_second` and `sender_burst`), so a
+/// field 2, as the agent would read it) and used as the key when the keyring admits it; junk,
+/// and a datagram naming a key outside the keyring (made up, so that each would get a fresh
+/// bucket), is keyed by its source address and port. The limit is the agent's (`security.sender_rate_per_second` and `sender_burst`), so a
 /// sender within it loses nothing here that the agent would have taken. As with the agent's
 /// limit, a datagram that claims another member's key spends that member's tokens: the gate
 /// saves the node's queue and CPU, not the claimed sender's share. Drops are counted as
@@ -72,9 +73,10 @@ struct SenderRateGate: Sendable {
     }
 
     /// The key of a datagram: the sender its envelope names (a 32-byte field 2 among its first
-    /// fields, read without decoding the rest), or else its source address.
-    static func key(of datagram: UnsafeRawBufferPointer, host: String, port: Int) -> Key {
-        if let sender = senderField(datagram) { return .sender(sender) }
+    /// fields, read without decoding the rest) if `admitted` holds it, or else its source
+    /// address. `admitted` `nil`: any named sender.
+    static func key(of datagram: UnsafeRawBufferPointer, host: String, port: Int, admitted: Set<Data>? = nil) -> Key {
+        if let sender = senderField(datagram), admitted?.contains(sender) ?? true { return .sender(sender) }
         return .address(host, port)
     }
 

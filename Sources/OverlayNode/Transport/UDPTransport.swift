@@ -138,6 +138,10 @@ public final class UDPTransport: Sendable {
     /// How many times the socket was closed under the daemon and bound again.
     public var reopenCount: Int { state.withLockedValue { $0.reopened } }
 
+    /// The keys the per-sender gate tracks by key (the keyring's); any other datagram is
+    /// tracked by its source address. Call at start and after each keyring reload.
+    public func admitSenders(_ keys: some Sequence<Data>) { counters.setAdmitted(Set(keys)) }
+
     /// Sends one datagram; errors (an unreachable host) are returned, not thrown, since UDP is
     /// best effort and the protocol copes with loss.
     public func send(_ bytes: Data, to endpoint: PeerEndpoint) -> (any Error)? {
@@ -377,6 +381,7 @@ private final class ReceiveCounters: Sendable {
         var dropped = 0
         var gated = 0
         var gate: SenderRateGate?
+        var admitted: Set<Data>?
     }
 
     private let box: NIOLockedValueBox<State>
@@ -389,7 +394,7 @@ private final class ReceiveCounters: Sendable {
         let now = NIODeadline.now().uptimeNanoseconds
         return box.withLockedValue { state in
             guard state.gate != nil else { return true }
-            let key = data.withUnsafeReadableBytes { SenderRateGate.key(of: $0, host: host, port: port) }
+            let key = data.withUnsafeReadableBytes { SenderRateGate.key(of: $0, host: host, port: port, admitted: state.admitted) }
             guard state.gate!.admit(key, nowNanoseconds: now) else {
                 state.read += 1
                 state.gated += 1
@@ -398,6 +403,8 @@ private final class ReceiveCounters: Sendable {
             return true
         }
     }
+
+    func setAdmitted(_ keys: Set<Data>) { box.withLockedValue { $0.admitted = keys } }
 
     func record(dropped: Bool) {
         box.withLockedValue {

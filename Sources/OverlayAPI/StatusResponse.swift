@@ -21,6 +21,9 @@ public struct StatusResponse: Codable, Sendable, Equatable {
     public var protocolPeriodMs: Int
     /// The quorum view in brief; `null` while this node has not learned a view (joining).
     public var view: ViewSummary?
+    /// Admitted keys whose datagrams or relayed items failed verification repeatedly, most
+    /// failures first; empty when none (``SuspiciousMember``).
+    public var suspicious: [SuspiciousMember]
 
     /// Creates a status response.
     ///
@@ -34,9 +37,11 @@ public struct StatusResponse: Codable, Sendable, Equatable {
     ///   - localHealth: the Lifeguard local health score.
     ///   - protocolPeriodMs: the current protocol period in milliseconds.
     ///   - view: the quorum view in brief, if this node has one.
+    ///   - suspicious: keys with repeated verification failures.
     public init(
         schema: Int = APISchema.version, version: String, node: NodeInfo, uptimeSeconds: Double,
-        incarnation: UInt64, members: MemberCounts, localHealth: Int, protocolPeriodMs: Int, view: ViewSummary? = nil
+        incarnation: UInt64, members: MemberCounts, localHealth: Int, protocolPeriodMs: Int, view: ViewSummary? = nil,
+        suspicious: [SuspiciousMember] = []
     ) {
         self.schema = schema
         self.version = version
@@ -47,6 +52,7 @@ public struct StatusResponse: Codable, Sendable, Equatable {
         self.localHealth = localHealth
         self.protocolPeriodMs = protocolPeriodMs
         self.view = view
+        self.suspicious = suspicious
     }
 
     enum CodingKeys: String, CodingKey {
@@ -59,6 +65,22 @@ public struct StatusResponse: Codable, Sendable, Equatable {
         case localHealth = "local_health"
         case protocolPeriodMs = "protocol_period_ms"
         case view
+        case suspicious
+    }
+
+    /// Decodes every field; `suspicious` may be absent (a daemon older than the field).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try container.decode(Int.self, forKey: .schema)
+        version = try container.decode(String.self, forKey: .version)
+        node = try container.decode(NodeInfo.self, forKey: .node)
+        uptimeSeconds = try container.decode(Double.self, forKey: .uptimeSeconds)
+        incarnation = try container.decode(UInt64.self, forKey: .incarnation)
+        members = try container.decode(MemberCounts.self, forKey: .members)
+        localHealth = try container.decode(Int.self, forKey: .localHealth)
+        protocolPeriodMs = try container.decode(Int.self, forKey: .protocolPeriodMs)
+        view = try container.decodeIfPresent(ViewSummary.self, forKey: .view)
+        suspicious = try container.decodeIfPresent([SuspiciousMember].self, forKey: .suspicious) ?? []
     }
 
     /// Encodes every field, `view` as `null` when absent (fields are never left out).
@@ -73,6 +95,7 @@ public struct StatusResponse: Codable, Sendable, Equatable {
         try container.encode(localHealth, forKey: .localHealth)
         try container.encode(protocolPeriodMs, forKey: .protocolPeriodMs)
         try container.encode(view, forKey: .view)
+        try container.encode(suspicious, forKey: .suspicious)
     }
 }
 

@@ -87,6 +87,8 @@ public struct Agent: Sendable {
     public internal(set) var gateways: GatewayGossip?
     /// Traffic counters.
     public internal(set) var counters = AgentCounters()
+    /// Admitted keys whose datagrams or relayed items failed verification (reported by the API).
+    public private(set) var verificationFailures = VerificationFailures()
 
     var codec: DatagramCodec
     let verifier: any SignatureVerifier
@@ -222,6 +224,9 @@ public struct Agent: Sendable {
         switch codec.open(bytes, now: now) {
         case .failure(let reason):
             counters.rejected[reason, default: 0] += 1
+            if reason == .badSignature, let sender = Self.namedSender(of: bytes) {
+                verificationFailures.note(sender, .datagram, now: now)
+            }
             return [.rejected(reason)]
         case .success(let value):
             opened = value
@@ -231,7 +236,7 @@ public struct Agent: Sendable {
 
         var out: [AgentDirective] = []
         for wire in opened.packet.items {
-            out += receiveItem(wire, now: now)
+            out += receiveItem(wire, relayedBy: opened.sender, now: now)
         }
         // After the items, so a new member's first datagram already counts as heard.
         membership.heard(from: opened.sender, now: now)
@@ -255,7 +260,13 @@ public struct Agent: Sendable {
         return out
     }
 
-    private mutating func receiveItem(_ wire: Overlayd_V1_SignedItem, now: Instant) -> [AgentDirective] {
+    /// The admitted sender a refused datagram names (decoded again: only a datagram that got as
+    /// far as the signature check, so at most the sender rate of them).
+    private static func namedSender(of bytes: Data) -> NodeID? {
+        (try? Overlayd_V1_Datagram(serializedBytes: bytes)).flatMap { NodeID(bytes: $0.sender) }
+    }
+
+    private mutating func receiveItem(_ wire: Overlayd_V1_SignedItem, relayedBy sender: NodeID, now: Instant) -> [AgentDirective] {
         // A copy of an item already processed is dropped before it is even decoded (the cache
         // holds only items that decoded, fitted and verified).
         if verified.contains(wire: wire) {
@@ -266,7 +277,11 @@ public struct Agent: Sendable {
         guard let item = SignedItem(wire: wire), item.encodedSize <= Self.maxItemSize else { return reject(.invalidItem) }
         guard codec.keyring.admits(item.origin, at: now) else { return reject(.unknownOrigin) }
         counters.itemsVerified += 1
-        guard item.verify(with: verifier) else { return reject(.forgedItem) }
+        guard item.verify(with: verifier) else {
+            // An honest relay forwards only items it verified: the datagram's sender is to blame.
+            verificationFailures.note(sender, .relayedItem, now: now)
+            return reject(.forgedItem)
+        }
         verified.insert(item)
         switch item.item.kind {
         case .member?:

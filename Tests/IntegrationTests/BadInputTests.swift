@@ -1,4 +1,6 @@
 import Foundation
+import OverlayAPI
+import OverlayClient
 import OverlayCore
 import OverlayCrypto
 import OverlayNode
@@ -66,6 +68,49 @@ import Testing
         #expect(peers.count == 3)
         #expect(peers.allSatisfy { $0.state == "alive" })
         #expect(!peers.contains { $0.id == tester.publicKey.hex || $0.id == stranger.publicKey.hex })
+    }
+}
+
+extension BadInputTests {
+    /// A member whose datagrams keep failing verification is named in `GET /v1/status` and
+    /// counted in `overlayd_suspicious_members`, on a live daemon.
+    @Test func aMemberWhoseDatagramsKeepFailingVerificationIsReported() throws {
+        let tester = NodeIdentity.generate()
+        let cloud = try LocalCloud(count: 1, basePort: 17420, extraKeys: [tester.publicKey.hex])
+        defer { cloud.shutdown() }
+        try cloud.startAll()
+        try #require(cloud.waitUntil(timeout: .seconds(20)) { cloud.peers(0) != nil } != nil, "the node did not start:\n\(cloud.logs())")
+        let target = try #require(NodeID(hex: cloud.ids[0]))
+        var keyring = Keyring()
+        keyring.insert(.init(id: target))
+        var codec = DatagramCodec(
+            session: UInt64(WallClock.now().milliseconds), signer: SodiumSigner(identity: tester), verifier: SodiumVerifier(),
+            keyring: keyring, clockSkewWindow: nil, rateLimit: RateLimiter(ratePerSecond: 100, burst: 100))
+        let socket = try UDPSocket()
+        func status() -> StatusResponse? {
+            guard let (code, body) = try? LocalAPIClient(socketPath: cloud.nodes[0].socket).get("/v1/status"), code == 200 else { return nil }
+            return try? JSONDecoder().decode(StatusResponse.self, from: body)
+        }
+        func sendTampered() throws {
+            var packet = Overlayd_V1_Packet()
+            packet.ping = .with { $0.probe = 1 }
+            var bytes = codec.seal(packet, to: target, now: WallClock.now())
+            bytes[bytes.count - 1] ^= 0x01  // the signature's last byte
+            try socket.send(bytes, to: "127.0.0.1", port: cloud.nodes[0].port)
+        }
+        for _ in 0..<2 { try sendTampered() }
+        _ = cloud.waitUntil(timeout: .seconds(5)) { cloud.metric(0, "overlayd_rejected_total{reason=\"bad_signature\"}") == 2 }
+        #expect(status()?.suspicious.isEmpty == true, "two failures are not yet a pattern")
+        try sendTampered()
+        let reported = cloud.waitUntil(timeout: .seconds(5)) { status()?.suspicious.isEmpty == false }
+        try #require(reported != nil, "status: \(String(describing: status()))")
+        let entry = try #require(status()?.suspicious.first)
+        #expect(entry.id == tester.publicKey.hex)
+        #expect(entry.name == "tester", "the keyring's label")
+        #expect(entry.badDatagrams == 3)
+        #expect(entry.forgedItems == 0)
+        #expect(cloud.metric(0, "overlayd_suspicious_members") == 1)
+        #expect(cloud.peers(0)?.count == 1, "reported, not admitted")
     }
 }
 

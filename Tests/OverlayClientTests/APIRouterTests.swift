@@ -149,8 +149,9 @@ struct APIRouterTests {
         #expect(object?["schema"] as? Int == 1)
 
         let status = try JSONSerialization.jsonObject(with: await router.respond(method: "GET", uri: "/v1/status").body) as? [String: Any]
-        #expect(Set(status?.keys.map { $0 } ?? []) == ["schema", "version", "node", "uptime_seconds", "incarnation", "members", "local_health", "protocol_period_ms", "view"])
+        #expect(Set(status?.keys.map { $0 } ?? []) == ["schema", "version", "node", "uptime_seconds", "incarnation", "members", "local_health", "protocol_period_ms", "view", "suspicious"])
         #expect(status?["view"] is NSNull, "a node without a view says so with null")
+        #expect((status?["suspicious"] as? [Any])?.isEmpty == true, "no suspicious member is an empty list, never left out")
     }
 
     @Test func membershipCarriesTheRoutersSchemaAndVersion() async throws {

@@ -387,6 +387,24 @@ import Testing
         #expect(duplicate.line == 3)
     }
 
+    /// Found by the `config` fuzz target: toml++ aborted the process (an assertion in its key
+    /// parser) on a table header whose name starts with a character no key can start with.
+    @Test(arguments: ["[\u{E9}]\n", "[node]\nname = \"a\"\n[ =]\n", "[[\u{1}]]\n", "[[# a comment where a name belongs\n", "[\r\n", "[node]\n[\nname = \"a\"\n", "[\u{FFFD}\u{FFFD}]\nlevel = \"debug\"\n"])
+    func aTableHeaderThatCannotStartAKeyIsASyntaxErrorNotACrash(document: String) throws {
+        let failure = try #require(parseError(document))
+        #expect(failure.kind == .syntax)
+        #expect(failure.description.contains("a table name must start with a letter, a digit, _, - or a quote"), "\(failure.description)")
+        #expect(isOneSentence(failure.description), "\(failure.description)")
+    }
+
+    @Test func headersTheCheckMustLeaveAloneStillParse() throws {
+        // Quoted names, arrays of tables and a multi-line string holding a line like a bad header.
+        let document = "[\"node\"]\nname = \"a\"\n[[gateways.gateway]]\nproxy = \"10.0.1.1:3128\"\nid = \"\"\"\n[=]\"\"\"\n"
+        let error = parseError(document)
+        #expect(error == nil || !(error!.description.contains("a table name must start")), "\(error?.description ?? "")")
+        #expect(parseError("[node]\nname = \"a\" # [=] in a comment\n") == nil)
+    }
+
     // MARK: Files
 
     @Test func missingExplicitFileIsAnErrorNamingThePath() throws {

@@ -71,6 +71,7 @@ public enum ConfigFile {
     public static func parse(text: String, source: String) throws -> NodeConfiguration {
         let origin = ConfigOrigin.file(source)
         let root: TOMLTable
+        try TableHeaderCheck.check(text, source: source)
         do {
             root = try TOMLTable(string: text)
         } catch let error as TOMLParseError {

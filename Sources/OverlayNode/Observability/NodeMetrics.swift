@@ -20,11 +20,12 @@ import Prometheus
 /// | `overlayd_items_verified_total` | counter | signed items whose signature was checked |
 /// | `overlayd_items_duplicate_total` | counter | items recognised as already verified (no second check) |
 /// | `overlayd_send_errors_total` | counter | datagrams the kernel refused to send |
-/// | `overlayd_datagrams_dropped_total{stage}` | counter | datagrams that reached the UDP socket but never the agent: `socket_buffer` (the kernel's receive buffer was full), `receive_queue` (the queue between socket and agent was full) |
+/// | `overlayd_datagrams_dropped_total{stage}` | counter | datagrams that reached the UDP socket but never the agent: `socket_buffer` (the kernel's receive buffer was full), `receive_queue` (the queue between socket and agent was full), `sender_rate` (the sender was over `security.sender_rate_per_second`, dropped before the queue) |
 /// | `overlayd_udp_receive_buffer_bytes` | gauge | the UDP receive buffer the kernel granted, as it reports it (Linux: twice the size set) |
 /// | `overlayd_rejected_total{reason}` | counter | datagrams and items refused, by reason |
 /// | `overlayd_members{state}` | gauge | members by state, this node included |
 /// | `overlayd_local_health_score` | gauge | Lifeguard's local health score (0 is healthy) |
+/// | `overlayd_suspicious_members` | gauge | admitted keys with repeated verification failures (``OverlayCore/VerificationFailures``; `GET /v1/status` names them) |
 /// | `overlayd_incarnation` | gauge | this node's incarnation |
 /// | `overlayd_dissemination_queue_items` | gauge | items waiting to be piggybacked |
 /// | `overlayd_view_epoch`, `overlayd_view_members`, `overlayd_view_reachable` | gauge | the quorum view |
@@ -48,6 +49,9 @@ public final class NodeMetrics: Sendable {
     let rejected: [RejectReason: MetricCounter]
     let membersByState: [MemberState: MetricGauge]
     let localHealth: MetricGauge
+    /// Keys reported by ``OverlayCore/VerificationFailures`` now: no label per key (the API
+    /// names them), so the series stay bounded whatever the keyring holds.
+    let suspiciousMembers: MetricGauge
     let incarnation: MetricGauge
     let queuedItems: MetricGauge
     /// Gateway selection: probes, rounds, shared estimates, received gateway items.
@@ -68,7 +72,7 @@ public final class NodeMetrics: Sendable {
         MetricGauge(r, "overlayd_start_time_seconds", "When the daemon started, in seconds since the Unix epoch.")
             .record(Date().timeIntervalSince1970.rounded())
         datagramsSent = MetricCounter(r, "overlayd_datagrams_sent_total", "UDP datagrams sent.")
-        datagramsReceived = MetricCounter(r, "overlayd_datagrams_received_total", "UDP datagrams received, before any check.")
+        datagramsReceived = MetricCounter(r, "overlayd_datagrams_received_total", "UDP datagrams accepted: every check passed, the signature verified.")
         bytesSent = MetricCounter(r, "overlayd_gossip_sent_bytes_total", "UDP payload bytes sent.")
         bytesReceived = MetricCounter(r, "overlayd_gossip_received_bytes_total", "UDP payload bytes received.")
         itemsVerified = MetricCounter(r, "overlayd_items_verified_total", "Signed items whose Ed25519 signature was verified.")
@@ -96,6 +100,8 @@ public final class NodeMetrics: Sendable {
         }
         membersByState = members
         localHealth = MetricGauge(r, "overlayd_local_health_score", "Lifeguard local health score; 0 is healthy, higher means this node is slow.")
+        suspiciousMembers = MetricGauge(
+            r, "overlayd_suspicious_members", "Admitted keys whose datagrams or relayed items failed verification repeatedly (GET /v1/status names them).")
         incarnation = MetricGauge(r, "overlayd_incarnation", "This node's SWIM incarnation number.")
         queuedItems = MetricGauge(r, "overlayd_dissemination_queue_items", "Items waiting to be piggybacked on datagrams.")
         gateway = GatewayMetrics(registry: r)
@@ -120,6 +126,7 @@ public final class NodeMetrics: Sendable {
     func record(_ statistics: TransportStatistics) {
         datagramsDropped[.socketBuffer]?.mirror(statistics.kernelDrops)
         datagramsDropped[.receiveQueue]?.mirror(statistics.queueDrops)
+        datagramsDropped[.senderRate]?.mirror(statistics.senderRateDrops)
         receiveBuffer.record(statistics.receiveBufferBytes)
     }
 }
@@ -131,4 +138,7 @@ public enum DropStage: String, CaseIterable, Sendable {
     case socketBuffer = "socket_buffer"
     /// The transport dropped it: the queue between the socket and the agent was full.
     case receiveQueue = "receive_queue"
+    /// The transport dropped it before the queue: its sender was over the per-sender rate
+    /// (``SenderRateGate``).
+    case senderRate = "sender_rate"
 }

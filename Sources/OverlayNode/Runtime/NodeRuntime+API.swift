@@ -23,7 +23,20 @@ extension NodeRuntime: LocalAPIProvider {
                 return ViewSummary(
                     epoch: view.epoch, size: view.members.count, reachable: status.reachable,
                     quorum: status.hasQuorum, isMember: status.isMember)
-            })
+            },
+            suspicious: suspiciousMembers())
+    }
+
+    /// The keys ``OverlayCore/VerificationFailures`` reports now, named as the API shows them.
+    func suspiciousMembers() -> [SuspiciousMember] {
+        let now = WallClock.now()
+        return agent.verificationFailures.suspicious(now: now).map { entry in
+            let name = agent.membership.members[entry.key]?.name ?? agent.keyring.entries[entry.key]?.label ?? ""
+            let ago = now - entry.record.lastAt
+            return SuspiciousMember(
+                id: entry.key.hex, name: name, badDatagrams: entry.record.badDatagrams, forgedItems: entry.record.forgedItems,
+                lastFailureSecondsAgo: max(0, Double(ago.components.seconds) + Double(ago.components.attoseconds) / 1e18))
+        }
     }
 
     /// `GET /v1/peers`: every member, this node first, then by name.

@@ -66,6 +66,7 @@ extension NodeRuntime: ReloadAPIProvider {
             applied.append("keyring")
         }
         agent.updateKeyring(keyring)
+        transport.admitSenders(keyring.entries.keys.map(\.data))
         keyringPath = path
         var restart: [String] = []
         if let new {

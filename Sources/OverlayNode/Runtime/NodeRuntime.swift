@@ -21,7 +21,7 @@ public actor NodeRuntime {
 
     var agent: Agent
     private let options: RuntimeOptions
-    private let transport: UDPTransport
+    let transport: UDPTransport
     let logger: Logger
     let startedAt = ContinuousClock.now
     private var timer: Task<Void, Never>?
@@ -57,7 +57,9 @@ public actor NodeRuntime {
         case .success(let loaded): snapshot = loaded
         case .failure(let error): logger.warning("\(error.description)")
         }
-        let transport = try await UDPTransport.bind(options.bind, group: group)
+        let transport = try await UDPTransport.bind(
+            options.bind, group: group, senderRate: (options.agent.senderRatePerSecond, options.agent.senderBurst))
+        transport.admitSenders(keyring.entries.keys.map(\.data))
         var settings = options.agent
         if options.bind.port == 0, settings.endpoint.port == 0 { settings.endpoint.port = transport.localAddress.port }
         let now = WallClock.now()
@@ -150,6 +152,7 @@ public actor NodeRuntime {
         do {
             let keyring = try StateDirectory.loadKeyring(path: keyringPath, localID: localID)
             agent.updateKeyring(keyring)
+            transport.admitSenders(keyring.entries.keys.map(\.data))
             logger.notice("keyring reloaded", metadata: ["keys": "\(keyring.count)"])
         } catch {
             logger.error("keyring not reloaded, keeping the old one: \(error)")
@@ -253,6 +256,7 @@ public actor NodeRuntime {
             metrics.membersByState[state]?.record(members.count { $0.state == state } + (state == .alive ? 1 : 0))
         }
         metrics.localHealth.record(agent.membership.localHealthScore)
+        metrics.suspiciousMembers.record(agent.verificationFailures.suspicious(now: WallClock.now()).count)
         metrics.incarnation.record(Double(agent.membership.incarnation))
         metrics.queuedItems.record(agent.queuedItems)
         if let counters = agent.gateways?.counters { metrics.gateway.recordItems(counters.items) }

@@ -44,6 +44,9 @@ public final class UDPTransport: Sendable {
     /// second of the agent's work at its slowest (one signature check each, about 48 µs, and
     /// the actor's other work), and at most 8 MiB of payloads at the 2,048-byte read size.
     public static let defaultQueueLimit = 4096
+
+    /// Datagrams read per system call (`recvmmsg`).
+    static let datagramsPerRead = 32
     /// The received datagrams, in arrival order.
     public let datagrams: AsyncStream<ReceivedDatagram>
     /// The address actually bound (useful when binding port 0).
@@ -93,10 +96,11 @@ public final class UDPTransport: Sendable {
     /// - Throws: a ``StateError`` naming the address if it cannot be bound.
     public static func bind(
         _ endpoint: PeerEndpoint, group: any EventLoopGroup,
-        receiveBuffer: Int = UDPTransport.defaultReceiveBufferBytes, queueLimit: Int = UDPTransport.defaultQueueLimit
+        receiveBuffer: Int = UDPTransport.defaultReceiveBufferBytes, queueLimit: Int = UDPTransport.defaultQueueLimit,
+        senderRate: (perSecond: Double, burst: Double)? = nil
     ) async throws -> UDPTransport {
         let (stream, continuation) = AsyncStream<ReceivedDatagram>.makeStream(bufferingPolicy: .bufferingNewest(max(1, queueLimit)))
-        let counters = ReceiveCounters()
+        let counters = ReceiveCounters(gate: senderRate.map { SenderRateGate(ratePerSecond: $0.perSecond, burst: $0.burst) })
         let channel: any Channel
         do {
             channel = try await open(endpoint, group: group, continuation: continuation, counters: counters)
@@ -125,14 +129,18 @@ public final class UDPTransport: Sendable {
         let channel = state.withLockedValue { $0.channel }
         if let channel { await Self.sampleDrops(of: channel, into: self) }
         let (kernel, granted) = state.withLockedValue { ($0.earlierDrops + $0.currentDrops, $0.grantedBuffer) }
-        let (read, dropped) = counters.values
+        let (read, dropped, gated) = counters.values
         return TransportStatistics(
             datagramsRead: read, queueDrops: dropped, kernelDrops: kernel, receiveBufferBytes: granted,
-            requestedReceiveBufferBytes: requestedReceiveBufferBytes)
+            requestedReceiveBufferBytes: requestedReceiveBufferBytes, senderRateDrops: gated)
     }
 
     /// How many times the socket was closed under the daemon and bound again.
     public var reopenCount: Int { state.withLockedValue { $0.reopened } }
+
+    /// The keys the per-sender gate tracks by key (the keyring's); any other datagram is
+    /// tracked by its source address. Call at start and after each keyring reload.
+    public func admitSenders(_ keys: some Sequence<Data>) { counters.setAdmitted(Set(keys)) }
 
     /// Sends one datagram; errors (an unreachable host) are returned, not thrown, since UDP is
     /// best effort and the protocol copes with loss.
@@ -182,7 +190,12 @@ public final class UDPTransport: Sendable {
     ) async throws -> any Channel {
         try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+            // recvmmsg: up to 32 datagrams per system call, so a flood is read (and gated) as
+            // fast as it comes rather than piling up in the kernel's buffer. NIO splits the
+            // read buffer evenly between them: 2,048 bytes each, above the 1,200-byte budget,
+            // so an oversized datagram is still seen whole enough to be refused as such.
+            .channelOption(.datagramVectorReadMessageCount, value: Self.datagramsPerRead)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048 * Self.datagramsPerRead))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(InboundHandler(continuation: continuation, counters: counters))
@@ -299,6 +312,7 @@ public final class UDPTransport: Sendable {
             // count exact should one ever not (the core then fails to answer it, nothing more).
             let ip = envelope.remoteAddress.ipAddress ?? "0.0.0.0"
             let port = envelope.remoteAddress.port ?? 0
+            guard counters.admit(envelope.data, host: ip, port: port) else { return }
             let bytes = Data(envelope.data.readableBytesView)
             let result = continuation.yield(ReceivedDatagram(bytes: bytes, source: PeerEndpoint(host: ip, port: UInt16(port))))
             let dropped: Bool
@@ -331,6 +345,9 @@ public struct TransportStatistics: Sendable, Equatable {
     public var receiveBufferBytes: Int
     /// The receive buffer asked for.
     public var requestedReceiveBufferBytes: Int
+    /// Datagrams read but dropped before the queue by the per-sender rate limit
+    /// (``SenderRateGate``); 0 when the transport has none.
+    public var senderRateDrops: Int = 0
 
     /// Whether the kernel granted less than was asked (on Linux, capped by `net.core.rmem_max`).
     public var receiveBufferCapped: Bool { receiveBufferBytes < requestedReceiveBufferBytes * Self.kernelReportFactor }
@@ -356,10 +373,38 @@ private struct SocketMemoryInfo {
     var drops: UInt32 = 0
 }
 
-/// Counts of datagrams read from the socket and dropped from the queue, shared by every
-/// socket a transport binds.
+/// Counts of datagrams read from the socket, dropped by the per-sender gate and dropped from
+/// the queue, and the gate itself, shared by every socket a transport binds.
 private final class ReceiveCounters: Sendable {
-    private let box = NIOLockedValueBox((read: 0, dropped: 0))
+    private struct State {
+        var read = 0
+        var dropped = 0
+        var gated = 0
+        var gate: SenderRateGate?
+        var admitted: Set<Data>?
+    }
+
+    private let box: NIOLockedValueBox<State>
+
+    init(gate: SenderRateGate?) { box = NIOLockedValueBox(State(gate: gate)) }
+
+    /// Whether the datagram passes the per-sender gate (always, without one); a refused one
+    /// is counted as read and gated.
+    func admit(_ data: ByteBuffer, host: String, port: Int) -> Bool {
+        let now = NIODeadline.now().uptimeNanoseconds
+        return box.withLockedValue { state in
+            guard state.gate != nil else { return true }
+            let key = data.withUnsafeReadableBytes { SenderRateGate.key(of: $0, host: host, port: port, admitted: state.admitted) }
+            guard state.gate!.admit(key, nowNanoseconds: now) else {
+                state.read += 1
+                state.gated += 1
+                return false
+            }
+            return true
+        }
+    }
+
+    func setAdmitted(_ keys: Set<Data>) { box.withLockedValue { $0.admitted = keys } }
 
     func record(dropped: Bool) {
         box.withLockedValue {
@@ -368,7 +413,7 @@ private final class ReceiveCounters: Sendable {
         }
     }
 
-    var values: (read: Int, dropped: Int) { box.withLockedValue { $0 } }
+    var values: (read: Int, dropped: Int, gated: Int) { box.withLockedValue { ($0.read, $0.dropped, $0.gated) } }
 }
 
 /// Resolves endpoints to socket addresses once and remembers them.

@@ -28,7 +28,9 @@ import OverlayCore
     static func attack(honest: Int, liars: Int, seeds: ClosedRange<UInt64>) -> Outcome {
         var outcome = Outcome()
         let gateways = ["a", "b", "c"].map { F.gateway($0, hops: 2) }
-        var settings = SelectorSettings.standard
+        // No probe budget: the shared estimates alone decide (the budget's random probes are
+        // tested elsewhere).
+        var settings = F.judgingOnly
         settings.candidateCount = gateways.count
         for seed in seeds {
             var random = DeterministicRandom(seed: seed)
@@ -72,6 +74,10 @@ import OverlayCore
                 }
                 let round = selector.beginRound(now: F.start, reason: .start)
                 #expect(round.probes.isEmpty, "seed \(seed): the shared estimates should decide")
+                // The estimates as the round judged them (before this node's own choice adds it
+                // to a gateway's load, which the load model then counts).
+                var estimates: [GatewayID: GatewayEstimate] = [:]
+                for gateway in gateways { estimates[gateway.id] = selector.estimate(for: gateway.id, now: F.start) }
                 let decision = selector.completeRound(probeResults: [], now: F.start)
                 // The same selector (same seed) without the liars: the choice they must not move.
                 guard withLiars else {
@@ -84,7 +90,7 @@ import OverlayCore
                     outcome.movedBy[strategy, default: 0] += 1
                 }
                 for gateway in gateways {
-                    guard let estimate = selector.estimate(for: gateway.id, now: F.start) else { continue }
+                    guard let estimate = estimates[gateway.id] else { continue }
                     let values = honestValues[gateway.id]!.sorted()
                     let ms = Double(estimate.contentLatency.components.seconds) * 1000
                         + Double(estimate.contentLatency.components.attoseconds) / 1e15
@@ -99,8 +105,8 @@ import OverlayCore
     }
 
     /// Every estimate stays within the honest observers' range. The choice, though, still moved
-    /// in 3 of 300 cases on 2026-12-04 (strategies 0, 3 and 4) although no estimate left the
-    /// honest range: the selector's choice depends on more than the estimates' order (recorded
+    /// in 3 of 300 cases on 2026-12-04 (strategies 0, 3 and 4; 2 of 300 with the load-model
+    /// selector) although no estimate left the honest range: the selector's choice depends on more than the estimates' order (recorded
     /// as a known issue for the selector's rewrite; this test then fails if it is fixed, so the
     /// known-issue mark can be removed).
     @Test func oneLiarInFiveCannotMoveTheSelection() {
@@ -115,7 +121,9 @@ import OverlayCore
     /// The bound for two colluding liars among seven observers: every estimate stays within
     /// the range of the honest observers' own values for that gateway, so when the honest
     /// measurements of the gateways do not overlap, the choice should not move either; it still
-    /// did in 5 of 300 cases on 2026-12-04 (a known issue, as above).
+    /// did in 5 of 300 cases on 2026-12-04 (7 of 300 with the load-model selector; a known issue, as
+    /// above: liars that shift estimates within the honest range can change which candidates
+    /// count as equally good, among which the selector draws at random).
     @Test func twoColludingLiarsInSevenAreBoundedByTheHonestRange() {
         let outcome = Self.attack(honest: 5, liars: 2, seeds: 1...300)
         print("2 colluding liars in 7: \(outcome.cases) cases, choice moved \(outcome.choiceMoved), estimates outside the honest range \(outcome.outsideHonestRange), worst shift \(outcome.worstShift) of the honest spread, moved by strategy \(outcome.movedBy)")

@@ -98,6 +98,9 @@ struct AgentSelectionRun {
         var countUntil: Int64 = 0
         var probes = 0
         var sharedItems = 0
+        /// Per node, probes started for each round not decided yet (a round's probes count
+        /// with the round, as in the selector-only mode, wherever they fall in time).
+        var roundProbes: [[UInt64: Int]] = []
         var bytesSent = 0
         var gatewayBytes = 0
         var datagramsSent = 0
@@ -114,6 +117,7 @@ struct AgentSelectionRun {
         let scenario = setting.scenario
         let ledger = SelectionRun(setting: setting, strategy: .omniscient, seed: seed)
         book = Book(ledger: ledger)
+        book.roundProbes = [[UInt64: Int]](repeating: [:], count: scenario.clients)
         book.countFrom = ledger.countFrom.microseconds
         book.countUntil = ledger.countUntil.microseconds
         prober = WorldProber(world: setting.world, gateways: ledger.ids, hops: setting.hops, seed: seed)
@@ -153,9 +157,13 @@ struct AgentSelectionRun {
         cloud.decisionTap = { client, decision in
             let time = observed.now
             let counted = book.counts(time)
+            let probes = book.roundProbes[client].removeValue(forKey: decision.round) ?? 0
+            book.roundProbes[client] = book.roundProbes[client].filter { $0.key > decision.round }
             if counted {
                 book.ledger.rounds += 1
-                if decision.announcement != nil { book.sharedItems += 1 }
+                book.probes += probes
+                // Each probe's result is gossiped as an observation; a change as a selection.
+                book.sharedItems += probes + (decision.announcement != nil ? 1 : 0)
             }
             book.ledger.decide(client, gateway: decision.chosen.flatMap { prober.worldIndex(of: $0) }, at: time.microseconds, counted: counted)
             prober.load = book.ledger.load
@@ -168,7 +176,7 @@ struct AgentSelectionRun {
         }
     }
 
-    /// Counts probes (and the observations they become) in counted time for the ledger.
+    /// Counts each round's probes for the ledger.
     final class CountingProber: SimulatedGatewayProber {
         let prober: WorldProber
         let book: Book
@@ -177,10 +185,7 @@ struct AgentSelectionRun {
             self.book = book
         }
         func measure(_ probe: GatewayProbe, from node: Int, at time: SimTime) -> (result: ProbeResult, duration: Duration) {
-            if book.counts(time) {
-                book.probes += 1
-                book.sharedItems += 1
-            }
+            book.roundProbes[node][probe.round, default: 0] += 1
             return prober.measure(probe, from: node, at: time)
         }
     }

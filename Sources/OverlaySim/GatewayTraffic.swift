@@ -5,25 +5,37 @@ import Foundation
 ///
 /// It reads the wire format's framing only (`Docs/protocol.md`): the datagram's `packet`
 /// (field 3), the packet's piggybacked `items` (field 20), and in each item the field number
-/// of its `kind` (11 observation, 12 gateway announcement, 13 selection announcement). A
-/// gateway item counts with its framing in the packet (tag and length). Nothing is verified:
-/// the datagrams are the agents' own.
+/// of its `kind` (11 observation, 12 gateway announcement, 13 selection announcement).
+///
+/// A gateway item counts with its framing in the packet (tag and length). A `Gossip` datagram
+/// (message field 15) whose items are all gateway items counts whole, header and signatures
+/// included: the agent sends a gossip datagram only when it has items to spread, so without
+/// gateway gossip it would not exist. Any other datagram's header counts as membership.
+/// Nothing is verified: the datagrams are the agents' own.
 public enum GatewayTraffic {
-    /// The bytes of gateway items in `datagram` (0 if it carries none or does not parse).
+    /// The bytes of `datagram` due to gateway gossip (0 if it carries no gateway item or does
+    /// not parse).
     public static func gatewayBytes(in datagram: Data) -> Int {
         datagram.withUnsafeBytes { raw -> Int in
             let bytes = raw.bindMemory(to: UInt8.self)
             guard let packet = field(3, in: bytes, 0..<bytes.count) else { return 0 }
             var total = 0
+            var isGossip = false
+            var otherItems = 0
             var cursor = packet.lowerBound
             while cursor < packet.upperBound {
                 guard let next = nextField(in: bytes, from: cursor, end: packet.upperBound) else { return total }
-                if next.number == 20, let item = field(1, in: bytes, next.value), isGatewayItem(bytes, item) {
-                    total += next.upperBound - cursor
+                if next.number == 15 { isGossip = true }
+                if next.number == 20 {
+                    if let item = field(1, in: bytes, next.value), isGatewayItem(bytes, item) {
+                        total += next.upperBound - cursor
+                    } else {
+                        otherItems += 1
+                    }
                 }
                 cursor = next.upperBound
             }
-            return total
+            return isGossip && otherItems == 0 && total > 0 ? bytes.count : total
         }
     }
 

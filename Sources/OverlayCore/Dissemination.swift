@@ -10,7 +10,7 @@
 /// refused here, when queued, never silently dropped later.
 struct Dissemination: Sendable {
     /// What an item is news about, when a newer item about the same thing makes it stale.
-    enum Slot: Equatable, Sendable {
+    enum Slot: Hashable, Sendable {
         /// A member's state (the claim's subject, whoever made it).
         case member(NodeID)
         /// One observer's measurement of one gateway.
@@ -23,6 +23,9 @@ struct Dissemination: Sendable {
 
     struct Entry: Sendable {
         let item: SignedItem
+        /// A hash of the slot (or, without one, of the item's signature): compared first, so
+        /// the scan for stale entries touches one integer per entry.
+        let key: Int
         /// The slot and the item's rank in it: `(incarnation, rank)` for a membership claim,
         /// `(sequence, 0)` for gateway items.
         let topic: (slot: Slot, rank: (UInt64, Int))?
@@ -47,16 +50,23 @@ struct Dissemination: Sendable {
     mutating func enqueue(_ item: SignedItem) -> Bool {
         guard item.encodedSize <= maxItemSize else { return false }
         let topic = Self.topic(of: item)
-        if let topic {
-            entries.removeAll { entry in
-                guard let other = entry.topic, other.slot == topic.slot else { return entry.item == item }
-                return other.rank < topic.rank || entry.item == item
+        let key = topic.map { $0.slot.hashValue } ?? item.wire.signature.hashValue
+        // From the back, removing in place: stale entries are few (one per slot), and removal
+        // by index moves the others without copying them.
+        var index = entries.count
+        while index > 0 {
+            index -= 1
+            guard entries[index].key == key else { continue }
+            let stale: Bool
+            if let topic, let other = entries[index].topic, other.slot == topic.slot {
+                stale = other.rank < topic.rank || entries[index].item == item
+            } else {
+                stale = entries[index].item == item
             }
-        } else {
-            entries.removeAll { $0.item == item }
+            if stale { entries.remove(at: index) }
         }
         counter += 1
-        entries.append(Entry(item: item, topic: topic, transmits: 0, order: counter))
+        entries.append(Entry(item: item, key: key, topic: topic, transmits: 0, order: counter))
         return true
     }
 

@@ -128,7 +128,12 @@ struct RimoCommand: ParsableCommand {
         for scenario in scenarios {
             let scaleStart = ContinuousClock.now
             let jobs = seedList.flatMap { seed in SelectionStrategy.allCases.map { (seed, $0) } }
-            let results = Parallel.map(jobs) { job in AgentSelectionExperiment.run(scenario, seed: job.0, strategy: job.1, lossRate: loss) }
+            let results = Parallel.map(jobs) { job in
+                let jobStart = ContinuousClock.now
+                let result = AgentSelectionExperiment.run(scenario, seed: job.0, strategy: job.1, lossRate: loss)
+                Output.stderr("\(scenario.name) through agents, seed \(job.0), \(job.1): \(Format.fixed((ContinuousClock.now - jobStart).seconds, 1)) s")
+                return result
+            }
             let runs = seedList.map { seed in zip(jobs, results).filter { $0.0.0 == seed }.map(\.1) }
             let report = AgentSelectionReport(scenario: scenario, seeds: seedList, runs: runs)
             print("\(scenario.name) through agents: \(scenario.clients) agents, \(scenario.gateways) gateways, loss \(Format.fixed(loss, 2)), seeds \(seedList.map(String.init).joined(separator: ",")), \(Int(scenario.duration.seconds / 60)) min counted per seed")

@@ -23,7 +23,7 @@ struct RimoCommand: ParsableCommand {
     @Option(help: "Scales to run, comma-separated: paper, 200x20, 1000x40 (default all three; paper,200x20 with --through-agents).")
     var scales: String?
 
-    @Flag(help: "Run every node's real agent (Agent, GatewayGossip, signed items on the simulated network) instead of the selector alone.")
+    @Flag(help: "Run every node's real agent (Agent, GatewayGossip, signed items on the simulated network) instead of the selector alone; above 50 nodes it counts 10 minutes per seed unless --minutes says otherwise (200 agents are slow: see Docs/results.md).")
     var throughAgents = false
 
     @Option(help: "With --through-agents: the simulated network's datagram loss rate (default 0.05).")
@@ -125,7 +125,10 @@ struct RimoCommand: ParsableCommand {
     /// `--through-agents`: every strategy through real agents, the oracle from the selector-only
     /// mode, the same table, and the traffic table beside it.
     private func runThroughAgents(_ scenarios: [SelectionScenario], seeds seedList: [UInt64]) throws {
-        for scenario in scenarios {
+        for chosen in scenarios {
+            var counted = chosen
+            if minutes == nil, counted.clients > 50 { counted.duration = .seconds(600) }
+            let scenario = counted
             let scaleStart = ContinuousClock.now
             let jobs = seedList.flatMap { seed in SelectionStrategy.allCases.map { (seed, $0) } }
             let results = Parallel.map(jobs) { job in

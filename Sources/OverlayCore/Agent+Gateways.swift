@@ -18,12 +18,14 @@ public enum GatewayDirective: Sendable, Equatable {
 extension Agent {
     /// Handles a verified gateway item.
     mutating func receiveGatewayItem(_ item: SignedItem, now: Instant) -> [AgentDirective] {
-        guard var gossip = gateways else {
+        guard gateways != nil else {
             relay(item)
             return []
         }
-        let (outcome, outputs) = gossip.receive(item, isMember: isLiveMember(item.origin), now: now)
-        gateways = gossip
+        let isMember = isLiveMember(item.origin)
+        // Mutated in place: a copy taken out and written back would share every table the
+        // gossip holds, and the first write would copy each of them whole.
+        let (outcome, outputs) = gateways!.receive(item, isMember: isMember, now: now)
         switch outcome {
         case .accepted:
             relay(item)
@@ -41,12 +43,11 @@ extension Agent {
 
     /// Gateway timers: housekeeping, announcements, overdue probes, due rounds.
     mutating func gatewayTick(now: Instant) -> [AgentDirective] {
-        guard var gossip = gateways, let due = gossip.nextDeadline, due <= now else { return [] }
+        guard let due = gateways?.nextDeadline, due <= now else { return [] }
         let membership = self.membership
-        let outputs = gossip.onTick(now: now, cloudSize: membership.liveCount) { id in
+        let outputs = gateways!.onTick(now: now, cloudSize: membership.liveCount) { id in
             Self.isLive(id, in: membership)
         }
-        gateways = gossip
         return performGateway(outputs)
     }
 
@@ -55,26 +56,23 @@ extension Agent {
     /// The result becomes this node's signed observation (a failure too) and is gossiped; the
     /// round is decided once its last probe reports.
     public mutating func onProbeResult(_ result: ProbeResult, now: Instant) -> [AgentDirective] {
-        guard var gossip = gateways else { return [] }
-        let outputs = gossip.onProbeResult(result, now: now)
-        gateways = gossip
+        guard gateways != nil else { return [] }
+        let outputs = gateways!.onProbeResult(result, now: now)
         return performGateway(outputs)
     }
 
     /// Starts a reselection now (or right after the pending round): an operator's or a local
     /// service's request (`POST /v1/selection/refresh`).
     public mutating func requestReselection(now: Instant) -> [AgentDirective] {
-        guard var gossip = gateways else { return [] }
-        let outputs = gossip.requestReselection(now: now)
-        gateways = gossip
+        guard gateways != nil else { return [] }
+        let outputs = gateways!.requestReselection(now: now)
         return performGateway(outputs)
     }
 
     /// Replaces the user's gateway preferences; a change starts a round.
     public mutating func updateGatewayPreferences(_ preferences: GatewayPreferences, now: Instant) -> [AgentDirective] {
-        guard var gossip = gateways else { return [] }
-        let outputs = gossip.updatePreferences(preferences, now: now)
-        gateways = gossip
+        guard gateways != nil else { return [] }
+        let outputs = gateways!.updatePreferences(preferences, now: now)
         return performGateway(outputs)
     }
 

@@ -1,14 +1,34 @@
 /// The queue of items waiting to be piggybacked (SWIM 4.4, memberlist's TransmitLimitedQueue).
 ///
 /// Each item is sent a bounded number of times, `λ · ceil(log10(N + 1))`; items sent fewest
-/// times go first, so news spreads before repeats. A membership claim replaces queued claims
-/// about the same member that it supersedes, so the queue never carries stale news. An item
-/// too large for any datagram is refused here, when queued, never silently dropped later.
+/// times go first, so news spreads before repeats. An item replaces the queued items it
+/// supersedes, so the queue never carries stale news: a membership claim the claims about the
+/// same member with a lower `(incarnation, rank)`; a gateway observation, gateway announcement
+/// or selection announcement its origin's earlier ones about the same thing (a lower
+/// sequence). That also bounds the queue: at most one item per member, per (observer,
+/// gateway) and per announcing node, plus votes. An item too large for any datagram is
+/// refused here, when queued, never silently dropped later.
 struct Dissemination: Sendable {
+    /// What an item is news about, when a newer item about the same thing makes it stale.
+    enum Slot: Hashable, Sendable {
+        /// A member's state (the claim's subject, whoever made it).
+        case member(NodeID)
+        /// One observer's measurement of one gateway.
+        case observation(NodeID, String)
+        /// A gateway node's announcement of its gateway.
+        case gateway(NodeID)
+        /// A node's selection.
+        case selection(NodeID)
+    }
+
     struct Entry: Sendable {
         let item: SignedItem
-        /// For membership claims: the subject and the claim's `(incarnation, rank)`.
-        let topic: (NodeID, UInt64, Int)?
+        /// A hash of the slot (or, without one, of the item's signature): compared first, so
+        /// the scan for stale entries touches one integer per entry.
+        let key: Int
+        /// The slot and the item's rank in it: `(incarnation, rank)` for a membership claim,
+        /// `(sequence, 0)` for gateway items.
+        let topic: (slot: Slot, rank: (UInt64, Int))?
         var transmits: Int
         let order: UInt64
     }
@@ -29,20 +49,44 @@ struct Dissemination: Sendable {
     @discardableResult
     mutating func enqueue(_ item: SignedItem) -> Bool {
         guard item.encodedSize <= maxItemSize else { return false }
-        var topic: (NodeID, UInt64, Int)?
-        if case .member(let claim)? = item.item.kind, let state = MemberState(wire: claim.state),
-           let subject = claim.subject.isEmpty ? item.origin : NodeID(bytes: claim.subject) {
-            topic = (subject, claim.incarnation, state.rank)
-            entries.removeAll { entry in
-                guard let other = entry.topic, other.0 == subject else { return entry.item == item }
-                return (other.1, other.2) < (claim.incarnation, state.rank) || entry.item == item
+        let topic = Self.topic(of: item)
+        let key = topic.map { $0.slot.hashValue } ?? item.wire.signature.hashValue
+        // From the back, removing in place: stale entries are few (one per slot), and removal
+        // by index moves the others without copying them.
+        var index = entries.count
+        while index > 0 {
+            index -= 1
+            guard entries[index].key == key else { continue }
+            let stale: Bool
+            if let topic, let other = entries[index].topic, other.slot == topic.slot {
+                stale = other.rank < topic.rank || entries[index].item == item
+            } else {
+                stale = entries[index].item == item
             }
-        } else {
-            entries.removeAll { $0.item == item }
+            if stale { entries.remove(at: index) }
         }
         counter += 1
-        entries.append(Entry(item: item, topic: topic, transmits: 0, order: counter))
+        entries.append(Entry(item: item, key: key, topic: topic, transmits: 0, order: counter))
         return true
+    }
+
+    /// The slot an item fills and its rank there; `nil` for items that supersede nothing
+    /// (votes, kinds of newer versions).
+    static func topic(of item: SignedItem) -> (slot: Slot, rank: (UInt64, Int))? {
+        switch item.item.kind {
+        case .member(let claim)?:
+            guard let state = MemberState(wire: claim.state),
+                  let subject = claim.subject.isEmpty ? item.origin : NodeID(bytes: claim.subject) else { return nil }
+            return (.member(subject), (claim.incarnation, state.rank))
+        case .observation(let observation)?:
+            return (.observation(item.origin, observation.gateway), (observation.sequence, 0))
+        case .gateway(let announcement)?:
+            return (.gateway(item.origin), (announcement.sequence, 0))
+        case .selection(let selection)?:
+            return (.selection(item.origin), (selection.sequence, 0))
+        default:
+            return nil
+        }
     }
 
     /// Takes the items to piggyback on one datagram.

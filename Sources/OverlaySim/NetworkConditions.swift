@@ -34,8 +34,10 @@ public struct CloudConfiguration: Sendable {
     public var membership: MembershipSettings = .radio
     /// The network at the start (a run may change it).
     public var network = NetworkConditions()
-    /// Nodes `0..<seedCount` are the seeds every other node joins through. Default 2: a
-    /// community config usually names a couple of well-known boxes.
+    /// Nodes `0..<seedCount` are the seeds every other node joins through; node 0 founds the
+    /// cloud, configured as a daemon that founds one is (its only seed is itself:
+    /// ``SimulatedCloud/seeds(of:)``). Default 2: a community config usually names a couple of
+    /// well-known boxes.
     public var seedCount: Int = 2
     /// Mean radio neighbours of the generated mesh (see ``MeshTopology``). Default 8.
     public var meshDegree: Double = 8

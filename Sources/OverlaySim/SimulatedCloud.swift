@@ -11,6 +11,8 @@ public struct StepRecord: Sendable {
         case tick
         /// `node` started (or restarted).
         case start
+        /// A gateway probe of `node` answered (``SimulatedCloud/prober``).
+        case probe
         /// Nothing for an agent (a datagram to a node that is down, a stale timer).
         case idle
     }
@@ -105,6 +107,7 @@ public final class SimulatedCloud {
         case deliver(to: Int32, from: Int32, bytes: Data, injected: Injection?)
         case wake(Int32)
         case start(Int32)
+        case probeDone(Int32, starts: Int32, ProbeResult)
     }
 
     /// One simulated box.
@@ -124,6 +127,10 @@ public final class SimulatedCloud {
         /// The last snapshot the agent asked to persist, as the shell would have written it.
         public internal(set) var persisted: PeerSnapshot?
         var wakeAt: Int64?
+        /// Probes measuring now, and those waiting for one of them to end (the daemon's prober
+        /// runs ``GatewayGossipSettings/maxConcurrentProbes`` at once and queues the others).
+        var probesInFlight = 0
+        var waitingProbes: [GatewayProbe] = []
     }
 
     /// The configuration.
@@ -173,8 +180,21 @@ public final class SimulatedCloud {
     /// Called with every datagram handed to an agent (recipient, sender, bytes), before the
     /// agent sees it: for tracing a run, never for deciding anything.
     public var deliveryTap: ((Int, Int, Data) -> Void)?
-    /// Called with every datagram an agent asks to send (sender, endpoint, bytes): for tracing.
+    /// Called with every datagram an agent asks to send (sender, endpoint, bytes): for tracing
+    /// and traffic accounting.
     public var transmitTap: ((Int, PeerEndpoint, Data) -> Void)?
+
+    /// The gateway selection settings node `index` boots with (`nil`, or a `nil` answer:
+    /// gateway selection off, gateway items only relayed, as in the membership runs).
+    /// Default `nil`. Copied by ``fork(salt:)``.
+    public var gatewaySettings: ((Int) -> GatewayGossipSettings?)?
+    /// Answers the agents' gateway probes (``WorldProber``: simulated gateways whose latency
+    /// depends on their load). Without one, a probe is reported as a failure at once, as the
+    /// daemon reports a probe that cannot run. Not copied by ``fork(salt:)``.
+    public var prober: (any SimulatedGatewayProber)?
+    /// Called with every selection round an agent decided (node, decision), at the virtual
+    /// time of the decision: where experiments learn which gateway each node uses.
+    public var decisionTap: ((Int, SelectionDecision) -> Void)?
 
     private var queue = EventQueue<Event>()
     private var endpointIndex: [PeerEndpoint: Int32] = [:]
@@ -240,6 +260,7 @@ public final class SimulatedCloud {
         datagramsDelivered = other.datagramsDelivered
         steps = other.steps
         capturesTraffic = other.capturesTraffic
+        gatewaySettings = other.gatewaySettings
         queue = other.queue
         endpointIndex = other.endpointIndex
         networkRandom = DeterministicRandom.stream(other.seed ^ KeyedTag.mix(salt), 0x4E7)
@@ -308,6 +329,8 @@ public final class SimulatedCloud {
         guard nodes[index].isUp else { return }
         nodes[index].isUp = false
         nodes[index].wakeAt = nil
+        nodes[index].probesInFlight = 0
+        nodes[index].waitingProbes = []
         trace.absorb(0xC7A5)
         trace.absorb(index)
     }
@@ -403,6 +426,22 @@ public final class SimulatedCloud {
             }
             boot(index, into: &record)
             return record
+        case .probeDone(let node, let starts, let result):
+            let index = Int(node)
+            var record = StepRecord(time: now, node: index, kind: .idle)
+            // A probe of an earlier run of the node (it crashed meanwhile) reaches nobody.
+            guard nodes[index].isUp, nodes[index].starts == Int(starts), nodes[index].agent != nil else { return record }
+            nodes[index].probesInFlight -= 1
+            trace.absorb(0x9B0E)
+            trace.absorb(index)
+            trace.absorb(result.contentLatency?.microsecondsValue ?? -1)
+            let directives = nodes[index].agent!.onProbeResult(result, now: nodes[index].clock.instant(at: now))
+            record.kind = .probe
+            handle(directives, from: index, into: &record)
+            if nodes[index].isUp, !nodes[index].waitingProbes.isEmpty {
+                launchProbe(nodes[index].waitingProbes.removeFirst(), by: index)
+            }
+            return record
         }
     }
 
@@ -417,33 +456,33 @@ public final class SimulatedCloud {
 
     // MARK: Inside
 
-    private func boot(_ index: Int, into record: inout StepRecord) {
-        let clock = nodes[index].clock
-        let local = clock.instant(at: now)
-        let signer = identities.signer(index)
-        let snapshot = nodes[index].persisted
-        // A restart continues above its persisted incarnation and session, restores its quorum
-        // view and last vote, and rejoins through the seeds and the peers it knew (as the daemon
-        // does with its state directory). The cloud's first node founds the view, as a daemon
-        // started without seeds does; the others learn it from a member.
-        let incarnation = (snapshot?.incarnation ?? 0) + 1
-        let session = max((snapshot?.session ?? 0) + 1, UInt64(max(0, local.milliseconds)))
+    /// The seeds node `index` is configured with, as an operator would write them: the first
+    /// node of each neighbourhood cloud founds it (its only seed is itself), every other node
+    /// names the first ``CloudConfiguration/seedCount`` nodes of its cloud.
+    public func seeds(of index: Int) -> [PeerEndpoint] {
         let members = nodes(inCloud: cloud(of: index))
-        var targets = (members.lowerBound..<min(members.lowerBound + configuration.seedCount, members.upperBound)).filter { $0 != index }.map {
-            Destination(id: nil, endpoint: nodes[$0].endpoint)
-        }
-        if let snapshot { targets += snapshot.joinTargets }
+        guard index != members.lowerBound else { return [nodes[index].endpoint] }
+        return (members.lowerBound..<min(members.lowerBound + configuration.seedCount, members.upperBound)).map { nodes[$0].endpoint }
+    }
+
+    private func boot(_ index: Int, into record: inout StepRecord) {
+        let local = nodes[index].clock.instant(at: now)
+        // The daemon's boot policy (AgentBoot) on the snapshot the shell would have written:
+        // above the persisted incarnation and session, the quorum view and last vote restored,
+        // seeds then the peers it knew as join targets.
+        let boot = AgentBoot(endpoint: nodes[index].endpoint, seeds: seeds(of: index), snapshot: nodes[index].persisted, now: local)
         var settings = AgentSettings(name: "node\(index)", endpoint: nodes[index].endpoint, membership: configuration.membership)
         settings.clockSkewWindow = .seconds(600)
         if !configuration.quorumView { settings.quorum = nil }
-        var agent = Agent(
-            settings: settings, signer: signer, verifier: identities.verifier, keyring: keyring, session: session,
-            incarnation: incarnation, joinTargets: targets,
-            seed: KeyedTag.mix(seed ^ UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(nodes[index].starts) << 48),
-            now: local, restoredView: snapshot?.view, bootstrapView: index == members.lowerBound)
+        var agent = boot.makeAgent(
+            settings: settings, signer: identities.signer(index), verifier: identities.verifier, keyring: keyring,
+            seed: KeyedTag.mix(seed ^ UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(nodes[index].starts) << 48), now: local,
+            gateways: gatewaySettings?(index))
         nodes[index].isUp = true
         nodes[index].starts += 1
         nodes[index].wakeAt = nil
+        nodes[index].probesInFlight = 0
+        nodes[index].waitingProbes = []
         let directives = agent.start(now: local)
         nodes[index].agent = agent
         trace.absorb(0x57A7)
@@ -451,29 +490,46 @@ public final class SimulatedCloud {
         handle(directives, from: index, into: &record)
     }
 
-    private func handle(_ directives: [AgentDirective], from index: Int, into record: inout StepRecord) {
-        for directive in directives {
-            switch directive {
-            case .transmit(let bytes, let endpoint):
-                transmit(bytes, from: index, to: endpoint)
-            case .memberChanged(let change):
-                record.changes.append(change)
-                trace.absorb(0xC4A6)
-                trace.absorb(index)
-                trace.absorb(change.id.words0)
-                trace.absorb(change.to?.hashCode ?? -1)
-                trace.absorb(Int64(bitPattern: change.incarnation))
-            case .persist(let snapshot):
-                nodes[index].persisted = snapshot
-            case .rejected(let reason):
-                record.rejections.append(reason)
-            default:
-                // Directives of other subsystems (the quorum view, gateways) are for the shell's
-                // logs and API; their effects on the network are the datagrams above.
-                break
-            }
+    /// Performs node `index`'s directives through the one interpreter (``AgentHost``) on the
+    /// node's ``SimulatedHost``, recording what the step reports.
+    func handle(_ directives: [AgentDirective], from index: Int, into record: inout StepRecord) {
+        var host = SimulatedHost(cloud: self, node: index, record: record)
+        AgentHost.perform(directives, nextWakeup: nodes[index].agent?.nextWakeup, in: &host)
+        record = host.record
+    }
+
+    /// A member change node `index` reported, into the trace.
+    func absorb(_ change: MemberChange, reportedBy index: Int) {
+        trace.absorb(0xC4A6)
+        trace.absorb(index)
+        trace.absorb(change.id.words0)
+        trace.absorb(change.to?.hashCode ?? -1)
+        trace.absorb(Int64(bitPattern: change.incarnation))
+    }
+
+    /// Starts a probe of node `index` now, or queues it behind the probes it already runs
+    /// (at most ``GatewayGossipSettings/maxConcurrentProbes`` at once, as the daemon's prober).
+    func requestProbe(_ probe: GatewayProbe, by index: Int) {
+        let limit = max(1, nodes[index].agent?.gateways?.settings.maxConcurrentProbes ?? 1)
+        if nodes[index].probesInFlight < limit {
+            launchProbe(probe, by: index)
+        } else {
+            nodes[index].waitingProbes.append(probe)
         }
-        scheduleWake(index)
+    }
+
+    private func launchProbe(_ probe: GatewayProbe, by index: Int) {
+        nodes[index].probesInFlight += 1
+        let (result, duration) = prober?.measure(probe, from: index, at: now)
+            ?? (ProbeResult(round: probe.round, gateway: probe.gateway.id, contentLatency: nil, failure: .connectFailed), .zero)
+        queue.push(
+            .probeDone(Int32(index), starts: Int32(nodes[index].starts), result),
+            at: now.microseconds + max(1, duration.microsecondsValue))
+    }
+
+    /// Keeps the snapshot node `index` asked to persist, as the daemon's state directory would.
+    func keep(_ snapshot: PeerSnapshot, of index: Int) {
+        nodes[index].persisted = snapshot
     }
 
     private func remember(_ datagram: CapturedDatagram, in ring: inout [CapturedDatagram]) {
@@ -504,15 +560,18 @@ public final class SimulatedCloud {
         return hash.value
     }
 
-    private func scheduleWake(_ index: Int) {
-        guard nodes[index].isUp, let wakeup = nodes[index].agent?.nextWakeup else { return }
+    /// Arms node `index`'s timer for `wakeup` on its own clock (an earlier one armed stays).
+    func scheduleWake(_ index: Int, at wakeup: Instant?) {
+        guard nodes[index].isUp, let wakeup else { return }
         let time = nodes[index].clock.virtualTime(reaching: wakeup, notBefore: now).microseconds
         if let pending = nodes[index].wakeAt, pending <= time { return }
         nodes[index].wakeAt = time
         queue.push(.wake(Int32(index)), at: time)
     }
 
-    private func transmit(_ bytes: Data, from index: Int, to endpoint: PeerEndpoint) {
+    /// Puts a datagram of node `index` on the simulated network: counted, traced, then lost,
+    /// delayed, reordered or duplicated as ``network`` says.
+    func transmit(_ bytes: Data, from index: Int, to endpoint: PeerEndpoint) {
         transmitTap?(index, endpoint, bytes)
         datagramsSent += 1
         bytesSent += bytes.count

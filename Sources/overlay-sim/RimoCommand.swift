@@ -20,8 +20,14 @@ struct RimoCommand: ParsableCommand {
     @Option(help: "How many consecutive seeds to pool.")
     var seeds: Int = 3
 
-    @Option(help: "Scales to run, comma-separated: paper, 200x20, 1000x40.")
-    var scales: String = "paper,200x20,1000x40"
+    @Option(help: "Scales to run, comma-separated: paper, 200x20, 1000x40 (default all three; paper,200x20 with --through-agents).")
+    var scales: String?
+
+    @Flag(help: "Run every node's real agent (Agent, GatewayGossip, signed items on the simulated network) instead of the selector alone; above 50 nodes it counts 10 minutes per seed unless --minutes says otherwise (200 agents are slow: see Docs/results.md).")
+    var throughAgents = false
+
+    @Option(help: "With --through-agents: the simulated network's datagram loss rate (default 0.05).")
+    var loss: Double = AgentSelectionExperiment.defaultLossRate
 
     @Option(help: "Override: the round jitter in seconds (default 1).")
     var jitter: Double?
@@ -80,7 +86,8 @@ struct RimoCommand: ParsableCommand {
     func run() throws {
         let started = ContinuousClock.now
         guard seeds >= 1 else { throw ValidationErrorMessage("--seeds must be at least 1") }
-        let chosen = try scales.split(separator: ",").map { name -> SelectionScenario in
+        let scaleNames = scales ?? (throughAgents ? "paper,200x20" : "paper,200x20,1000x40")
+        let chosen = try scaleNames.split(separator: ",").map { name -> SelectionScenario in
             var scenario = try Self.scenario(String(name))
             if let jitter { scenario.roundJitter = .milliseconds(Int64(jitter * 1000)) }
             if let headroom { scenario.world.headroom = headroom }
@@ -122,6 +129,12 @@ struct RimoCommand: ParsableCommand {
             }
             return
         }
+        if throughAgents {
+            guard (0...1).contains(loss) else { throw ValidationErrorMessage("--loss must be between 0 and 1") }
+            try runThroughAgents(chosen, seeds: seedList)
+            Output.reportRunTime(since: started)
+            return
+        }
         for scenario in chosen {
             let scaleStart = ContinuousClock.now
             let seedList = scenario.name == SelectionScenario.large.name ? Array(seedList.prefix(max(1, largeSeeds))) : seedList
@@ -140,5 +153,34 @@ struct RimoCommand: ParsableCommand {
             Output.stderr("\(scenario.name): \(Format.fixed((ContinuousClock.now - scaleStart).seconds, 1)) s")
         }
         Output.reportRunTime(since: started)
+    }
+
+    /// `--through-agents`: every strategy through real agents, the oracle from the selector-only
+    /// mode, the same table, and the traffic table beside it.
+    private func runThroughAgents(_ scenarios: [SelectionScenario], seeds seedList: [UInt64]) throws {
+        for chosen in scenarios {
+            var counted = chosen
+            if minutes == nil, counted.clients > 50 { counted.duration = .seconds(600) }
+            let scenario = counted
+            let scaleStart = ContinuousClock.now
+            let jobs = seedList.flatMap { seed in SelectionStrategy.allCases.map { (seed, $0) } }
+            let results = Parallel.map(jobs) { job in
+                let jobStart = ContinuousClock.now
+                let result = AgentSelectionExperiment.run(scenario, seed: job.0, strategy: job.1, lossRate: loss)
+                Output.stderr("\(scenario.name) through agents, seed \(job.0), \(job.1): \(Format.fixed((ContinuousClock.now - jobStart).seconds, 1)) s")
+                return result
+            }
+            let runs = seedList.map { seed in zip(jobs, results).filter { $0.0.0 == seed }.map(\.1) }
+            let report = AgentSelectionReport(scenario: scenario, seeds: seedList, runs: runs)
+            print("\(scenario.name) through agents: \(scenario.clients) agents, \(scenario.gateways) gateways, loss \(Format.fixed(loss, 2)), seeds \(seedList.map(String.init).joined(separator: ",")), \(Int(scenario.duration.seconds / 60)) min counted per seed")
+            print(report.selection.table().render())
+            print("")
+            print(report.trafficTable().render())
+            print("")
+            try Output.write(report.selection.csv().render(), to: out, name: "rimo-agents-\(scenario.name).csv")
+            try Output.write(report.trafficCSV().render(), to: out, name: "rimo-agents-\(scenario.name)-traffic.csv")
+            try Output.write(report.selection.plotExtra(), to: out, name: "rimo-agents-\(scenario.name)-extra.svg")
+            Output.stderr("\(scenario.name) through agents: \(Format.fixed((ContinuousClock.now - scaleStart).seconds, 1)) s")
+        }
     }
 }

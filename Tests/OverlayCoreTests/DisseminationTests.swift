@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import OverlayWire
 import Testing
 @testable import OverlayCore
 
@@ -25,6 +26,43 @@ import Testing
         }
         #expect(sent == 3)
         #expect(queue.isEmpty)
+    }
+
+    static func observation(by node: Int, of gateway: GatewayID, sequence: UInt64) -> SignedItem {
+        SignedItem(
+            kind: ObservationCodec.kind(.success(
+                observer: TestKeys.id(node), gateway: gateway, contentLatency: .milliseconds(20 + Int64(sequence)),
+                takenAt: t0, sequence: sequence)),
+            signer: TestKeys.signer(node), now: t0)
+    }
+
+    static func selection(by node: Int, of gateway: GatewayID?, sequence: UInt64) -> SignedItem {
+        var message = Overlayd_V1_SelectionAnnouncement()
+        message.gateway = gateway?.rawValue ?? ""
+        message.sequence = sequence
+        return SignedItem(kind: .selection(message), signer: TestKeys.signer(node), now: t0)
+    }
+
+    /// A newer gateway item of the same origin about the same thing makes the queued one stale;
+    /// so the queue holds at most one per (observer, gateway) and per selecting node.
+    @Test func newerGatewayItemsReplaceTheirOriginsEarlierOnes() {
+        var queue = Dissemination(maxItemSize: Agent.maxItemSize)
+        queue.enqueue(Self.observation(by: 1, of: "gw1", sequence: 1))
+        queue.enqueue(Self.observation(by: 1, of: "gw2", sequence: 2))
+        queue.enqueue(Self.observation(by: 2, of: "gw1", sequence: 1))
+        #expect(queue.count == 3, "other gateway, other observer: news of their own")
+        let newer = Self.observation(by: 1, of: "gw1", sequence: 3)
+        queue.enqueue(newer)
+        #expect(queue.count == 3)
+        #expect(queue.entries.map(\.item).contains(newer))
+        #expect(!queue.entries.map(\.item).contains(Self.observation(by: 1, of: "gw1", sequence: 1)))
+        queue.enqueue(Self.selection(by: 1, of: "gw1", sequence: 4))
+        queue.enqueue(Self.selection(by: 1, of: "gw2", sequence: 5))
+        queue.enqueue(Self.selection(by: 2, of: "gw2", sequence: 1))
+        #expect(queue.count == 5, "one selection per node")
+        // An older item arriving late does not evict the newer one.
+        queue.enqueue(Self.observation(by: 1, of: "gw1", sequence: 2))
+        #expect(queue.entries.map(\.item).contains(newer))
     }
 
     @Test func newerClaimReplacesOlderClaimsAboutTheSameMember() {

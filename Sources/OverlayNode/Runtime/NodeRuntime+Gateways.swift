@@ -53,16 +53,6 @@ extension NodeRuntime {
         gatewayShell.eventListeners.removeAll()
     }
 
-    /// Performs one gateway directive of the core.
-    func handleGateway(_ directive: GatewayDirective) {
-        switch directive {
-        case .probe(let probe):
-            launchProbe(probe)
-        case .decided(let decision):
-            record(decision)
-        }
-    }
-
     /// Replaces the gateway preferences (`allow`, `deny`, `max_hops`), as SIGHUP does after
     /// re-reading the config file; a change starts a round (reason `preferences_changed`).
     public func updateGatewayPreferences(_ preferences: GatewayPreferences) {
@@ -77,10 +67,12 @@ extension NodeRuntime {
             "max_hops": "\(preferences.maxHops.map(String.init) ?? "-")",
         ])
         perform(agent.updateGatewayPreferences(preferences, now: WallClock.now()))
-        rearm()
     }
 
-    private func launchProbe(_ probe: GatewayProbe) {
+    /// ``AgentEnvironment/probe(_:)``: the HTTP probe through the gateway's proxy, off the
+    /// actor; its result comes back through ``probeFinished(_:_:task:)``. Without a prober
+    /// (gateway selection off) the core asks for no probe.
+    func launchProbe(_ probe: GatewayProbe) {
         guard let prober = gatewayShell.prober else { return }
         let id = UUID()
         gatewayShell.probeTasks[id] = Task { [weak self] in
@@ -107,10 +99,10 @@ extension NodeRuntime {
             round: probe.round, gateway: probe.gateway.id, contentLatency: measurement.contentLatency,
             timeToFirstByte: measurement.timeToFirstByte, failure: measurement.failure, bytes: measurement.bytes)
         perform(agent.onProbeResult(result, now: WallClock.now()))
-        rearm()
     }
 
-    private func record(_ decision: SelectionDecision) {
+    /// A decided round: metrics, the log line with its explanation, the event stream.
+    func record(_ decision: SelectionDecision) {
         metrics.gateway.selectionRounds.increment()
         metrics.gateway.sharedEstimatesUsed.increment(by: decision.shared.count)
         for candidate in decision.candidates { metrics.gateway.countCandidate(basis: candidate.basis.rawValue) }
@@ -249,7 +241,6 @@ extension NodeRuntime: GatewayAPIProvider {
         }
         logger.info("reselection requested through the API")
         perform(agent.requestReselection(now: WallClock.now()))
-        rearm()
         return RefreshResponse(
             version: version, accepted: true,
             message: pending

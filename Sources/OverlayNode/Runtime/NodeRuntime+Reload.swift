@@ -126,7 +126,6 @@ extension NodeRuntime: ReloadAPIProvider {
             startGateways()
         }
         perform(directives)
-        rearm()
         switch change {
         case .unchanged: return shellChanged ? ["gateways (prober, hop source)"] : []
         case .preferences: return ["gateways (allow, deny, max_hops)"]

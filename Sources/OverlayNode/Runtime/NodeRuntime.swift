@@ -63,16 +63,12 @@ public actor NodeRuntime {
         var settings = options.agent
         if options.bind.port == 0, settings.endpoint.port == 0 { settings.endpoint.port = transport.localAddress.port }
         let now = WallClock.now()
-        // A session larger than any earlier one, even if this box's clock went backwards.
-        let session = max(UInt64(max(0, now.milliseconds)), (snapshot?.session ?? 0) + 1)
-        let incarnation = (snapshot?.incarnation ?? 0) + 1
-        let joinTargets = options.seeds.map { Destination(id: nil, endpoint: $0) } + (snapshot?.joinTargets ?? [])
-        // A node with no seeds but itself founds a new cloud; the others learn the view from it.
-        let founds = options.seeds.allSatisfy { $0 == settings.endpoint }
-        self.agent = Agent(
-            settings: settings, signer: signer, verifier: SodiumVerifier(), keyring: keyring,
-            session: session, incarnation: incarnation, joinTargets: joinTargets, seed: SecureRandom.uint64(), now: now,
-            restoredView: snapshot?.view, bootstrapView: founds, gateways: options.gateways?.settings)
+        // The one boot policy (AgentBoot): above the persisted incarnation and session, seeds
+        // then the snapshot's peers as join targets, founding only without a seed but itself.
+        let boot = AgentBoot(endpoint: settings.endpoint, seeds: options.seeds, snapshot: snapshot, now: now)
+        self.agent = boot.makeAgent(
+            settings: settings, signer: signer, verifier: SodiumVerifier(), keyring: keyring, seed: SecureRandom.uint64(),
+            now: now, gateways: options.gateways?.settings)
         self.gatewayShell = GatewayShellState(options: options.gateways, group: group)
         self.signer = signer
         self.group = group
@@ -99,8 +95,9 @@ public actor NodeRuntime {
         }
         logger.info("starting", metadata: [
             "name": "\(settings.name)", "id": "\(signer.nodeID.hex)", "endpoint": "\(settings.endpoint)",
-            "incarnation": "\(incarnation)", "keyring": "\(keyring.count) keys",
-            "join": "\(joinTargets.map(\.endpoint.description).joined(separator: ","))",
+            "incarnation": "\(boot.incarnation)", "keyring": "\(keyring.count) keys",
+            "join": "\(boot.joinTargets.map(\.endpoint.description).joined(separator: ","))",
+            "founds": "\(boot.foundsCloud && boot.restoredView == nil)",
             "udp_receive_buffer": "\(udp.receiveBufferBytes)",
         ])
     }
@@ -116,7 +113,6 @@ public actor NodeRuntime {
             }
         }
         startGateways()
-        rearm()
     }
 
     /// Leaves gracefully: gossips this node's LEFT claim, waits `linger` for it to travel,
@@ -193,18 +189,17 @@ public actor NodeRuntime {
 
     private func receive(_ datagram: ReceivedDatagram) {
         perform(agent.onDatagram(datagram.bytes, from: datagram.source, now: WallClock.now()))
-        rearm()
     }
 
     private func tick() {
         armed = nil
         perform(agent.onTick(now: WallClock.now()))
-        rearm()
     }
 
-    /// Keeps exactly one timer task, armed for the agent's next wake-up.
-    func rearm() {
-        guard let wake = agent.nextWakeup else { return }
+    /// Keeps exactly one timer task, armed for `wake` (the agent's next wake-up); an earlier
+    /// one already armed stays.
+    func arm(_ wake: Instant?) {
+        guard let wake else { return }
         if let armed, armed <= wake, timer != nil { return }
         timer?.cancel()
         armed = wake
@@ -218,34 +213,12 @@ public actor NodeRuntime {
 
     // MARK: Directives
 
+    /// Performs what one input of the agent returned, through the one interpreter
+    /// (``OverlayCore/AgentHost``) on this node's ``RuntimeEnvironment``, re-arms the timer,
+    /// and brings the agent's gauges and counters up to date.
     func perform(_ directives: [AgentDirective]) {
-        for directive in directives {
-            switch directive {
-            case .transmit(let bytes, let endpoint):
-                metrics.datagramsSent.increment()
-                metrics.bytesSent.increment(by: bytes.count)
-                if let error = transport.send(bytes, to: endpoint) {
-                    metrics.sendErrors.increment()
-                    logger.debug("send failed", metadata: ["to": "\(endpoint)", "error": "\(error)"])
-                }
-            case .memberChanged(let change):
-                log(change)
-                for continuation in listeners.values { continuation.yield(change) }
-            case .persist(let snapshot):
-                persist(snapshot)
-            case .rejected(let reason):
-                metrics.rejected[reason]?.increment()
-                logger.debug("datagram rejected", metadata: ["reason": "\(reason.rawValue)"])
-            case .viewChanged(let view, let previous):
-                logViewChange(view, previous: previous)
-                for continuation in viewListeners.values { continuation.yield(.view(view)) }
-            case .quorumChanged(let status):
-                logQuorum(status)
-                for continuation in viewListeners.values { continuation.yield(.quorum(status)) }
-            case .gateway(let directive):
-                handleGateway(directive)
-            }
-        }
+        var environment = RuntimeEnvironment(runtime: self)
+        AgentHost.perform(directives, nextWakeup: agent.nextWakeup, in: &environment)
         let counters = agent.counters
         metrics.datagramsReceived.mirror(counters.datagramsReceived)
         metrics.bytesReceived.mirror(counters.bytesReceived)
@@ -260,6 +233,36 @@ public actor NodeRuntime {
         metrics.incarnation.record(Double(agent.membership.incarnation))
         metrics.queuedItems.record(agent.queuedItems)
         if let counters = agent.gateways?.counters { metrics.gateway.recordItems(counters.items) }
+    }
+
+    /// ``AgentEnvironment/transmit(_:to:)``: one UDP datagram, counted.
+    func send(_ bytes: Data, to endpoint: PeerEndpoint) {
+        metrics.datagramsSent.increment()
+        metrics.bytesSent.increment(by: bytes.count)
+        if let error = transport.send(bytes, to: endpoint) {
+            metrics.sendErrors.increment()
+            logger.debug("send failed", metadata: ["to": "\(endpoint)", "error": "\(error)"])
+        }
+    }
+
+    /// ``AgentEnvironment/publish(_:)``: logs, metrics and the API's event subscribers.
+    func publish(_ event: AgentEvent) {
+        switch event {
+        case .memberChanged(let change):
+            log(change)
+            for continuation in listeners.values { continuation.yield(change) }
+        case .rejected(let reason):
+            metrics.rejected[reason]?.increment()
+            logger.debug("datagram rejected", metadata: ["reason": "\(reason.rawValue)"])
+        case .viewChanged(let view, let previous):
+            logViewChange(view, previous: previous)
+            for continuation in viewListeners.values { continuation.yield(.view(view)) }
+        case .quorumChanged(let status):
+            logQuorum(status)
+            for continuation in viewListeners.values { continuation.yield(.quorum(status)) }
+        case .selectionDecided(let decision):
+            record(decision)
+        }
     }
 
     private func log(_ change: MemberChange) {
@@ -299,7 +302,8 @@ public actor NodeRuntime {
         metrics.reachable.record(status.reachable)
     }
 
-    private func persist(_ snapshot: PeerSnapshot) {
+    /// ``AgentEnvironment/persist(_:)``: hands a changed snapshot to the writer (off the actor).
+    func persist(_ snapshot: PeerSnapshot) {
         guard snapshot != lastSnapshot else { return }
         lastSnapshot = snapshot
         snapshotWriter.submit(snapshot)

@@ -144,16 +144,19 @@ struct GatewayCloud {
     let latencies: [GatewayID: Int64]
     private var inFlight: [(at: Instant, to: Int, bytes: Data, from: PeerEndpoint)] = []
     private var pendingProbes: [(at: Instant, node: Int, probe: GatewayProbe)] = []
+    /// The node whose directives are being performed.
+    private var acting = 0
 
     init(count: Int, settings: GatewayGossipSettings, latencies: [GatewayID: Int64]) {
         self.latencies = latencies
         let keyring = TestKeys.keyring(count: count)
         for index in 0..<count {
-            agents.append(Agent(
+            let seeds = index == 0 ? [] : [TestKeys.endpoint(0)]
+            let boot = AgentBoot(endpoint: TestKeys.endpoint(index), seeds: seeds, snapshot: nil, now: now)
+            agents.append(boot.makeAgent(
                 settings: AgentSettings(name: "node\(index)", endpoint: TestKeys.endpoint(index), membership: .fast),
-                signer: TestKeys.signer(index), verifier: FakeVerifier(), keyring: keyring, session: 1, incarnation: 1,
-                joinTargets: index == 0 ? [] : [Destination(id: nil, endpoint: TestKeys.endpoint(0))],
-                seed: 100 + UInt64(index), now: now, bootstrapView: index == 0, gateways: settings))
+                signer: TestKeys.signer(index), verifier: FakeVerifier(), keyring: keyring, seed: 100 + UInt64(index),
+                now: now, gateways: settings))
         }
         for index in agents.indices { handle(agents[index].start(now: now), from: index) }
     }
@@ -186,19 +189,33 @@ struct GatewayCloud {
         }
     }
 
+    /// Performs node `index`'s directives through the one interpreter (``AgentHost``).
     private mutating func handle(_ directives: [AgentDirective], from index: Int) {
-        for directive in directives {
-            switch directive {
-            case .transmit(let bytes, let endpoint):
-                guard let to = (0..<agents.count).first(where: { TestKeys.endpoint($0) == endpoint }) else { continue }
-                inFlight.append((now + .milliseconds(2), to, bytes, TestKeys.endpoint(index)))
-            case .gateway(.probe(let probe)):
-                probes += 1
-                let delay = latencies[probe.gateway.id] ?? 2_000
-                pendingProbes.append((now + .milliseconds(delay), index, probe))
-            default:
-                break
-            }
-        }
+        acting = index
+        let wakeup = agents[index].nextWakeup
+        AgentHost.perform(directives, nextWakeup: wakeup, in: &self)
+    }
+}
+
+/// Every node's ``AgentEnvironment``: a lossless 2 ms network, probes answered after the
+/// table's latency (2 s for a missing gateway, then a timeout).
+extension GatewayCloud: AgentEnvironment {
+    mutating func transmit(_ bytes: Data, to endpoint: PeerEndpoint) {
+        guard let to = (0..<agents.count).first(where: { TestKeys.endpoint($0) == endpoint }) else { return }
+        inFlight.append((now + .milliseconds(2), to, bytes, TestKeys.endpoint(acting)))
+    }
+
+    mutating func persist(_ snapshot: PeerSnapshot) {}
+
+    mutating func publish(_ event: AgentEvent) {}
+
+    mutating func probe(_ probe: GatewayProbe) {
+        probes += 1
+        let delay = latencies[probe.gateway.id] ?? 2_000
+        pendingProbes.append((now + .milliseconds(delay), acting, probe))
+    }
+
+    mutating func schedule(wakeup: Instant?) {
+        // Every step reads each agent's nextWakeup.
     }
 }

@@ -95,6 +95,8 @@ struct MeshHarness {
     /// Drops a datagram `(from, to, kind)` when it returns `true`.
     var dropRule: ((Int, Int, PacketKind?) -> Bool)?
 
+    /// The node whose directives are being performed.
+    private var acting = 0
     private var lossRandom: DeterministicRandom
     private var endpointIndex: [PeerEndpoint: Int] = [:]
     private var inFlight: [InFlight] = []
@@ -116,24 +118,23 @@ struct MeshHarness {
         for index in 0..<count {
             let signer = TestKeys.signer(index)
             let endpoint = TestKeys.endpoint(index)
-            let seeds = index == 0 ? [] : [Destination(id: nil, endpoint: TestKeys.endpoint(0))]
-            let agent = Self.makeAgent(
-                index: index, signer: signer, keyring: keyring, settings: settings, incarnation: 1,
-                session: UInt64(now.milliseconds), joinTargets: seeds, seed: seed, now: now)
+            let seeds = index == 0 ? [] : [TestKeys.endpoint(0)]
+            let agent = Self.boot(index: index, signer: signer, keyring: keyring, settings: settings, seeds: seeds, snapshot: nil, seed: seed, now: now)
             nodes.append(Node(index: index, signer: signer, endpoint: endpoint, agent: agent))
             endpointIndex[endpoint] = index
         }
     }
 
-    static func makeAgent(
-        index: Int, signer: FakeSigner, keyring: Keyring, settings: MembershipSettings, incarnation: UInt64,
-        session: UInt64, joinTargets: [Destination], seed: UInt64, now: Instant, restoredView: PeerSnapshot.ViewState? = nil
+    /// An agent started by the daemon's boot policy (``AgentBoot``).
+    static func boot(
+        index: Int, signer: FakeSigner, keyring: Keyring, settings: MembershipSettings, seeds: [PeerEndpoint],
+        snapshot: PeerSnapshot?, seed: UInt64, now: Instant
     ) -> Agent {
-        Agent(
+        let boot = AgentBoot(endpoint: TestKeys.endpoint(index), seeds: seeds, snapshot: snapshot, now: now)
+        return boot.makeAgent(
             settings: AgentSettings(name: "node\(index)", endpoint: TestKeys.endpoint(index), membership: settings),
-            signer: signer, verifier: FakeVerifier(), keyring: keyring, session: session, incarnation: incarnation,
-            joinTargets: joinTargets, seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &+ session, now: now,
-            restoredView: restoredView, bootstrapView: joinTargets.isEmpty)
+            signer: signer, verifier: FakeVerifier(), keyring: keyring,
+            seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &+ boot.session, now: now)
     }
 
     // MARK: Actions
@@ -158,14 +159,12 @@ struct MeshHarness {
         nodes[index].crashed = true
     }
 
-    /// Restarts a crashed node from its persisted snapshot: a new session, the next incarnation,
-    /// and only the snapshot's peers as join targets (no seed).
+    /// Restarts a crashed node from its persisted snapshot with no seed configured: a new
+    /// session, the next incarnation, and only the snapshot's peers as join targets.
     mutating func restartFromSnapshot(_ index: Int) {
-        let snapshot = nodes[index].persisted!
-        nodes[index].agent = Self.makeAgent(
-            index: index, signer: nodes[index].signer, keyring: keyring, settings: settings,
-            incarnation: snapshot.incarnation + 1, session: max(snapshot.session + 1, UInt64(now.milliseconds)),
-            joinTargets: snapshot.joinTargets, seed: seed, now: now, restoredView: snapshot.view)
+        nodes[index].agent = Self.boot(
+            index: index, signer: nodes[index].signer, keyring: keyring, settings: settings, seeds: [],
+            snapshot: nodes[index].persisted!, seed: seed, now: now)
         nodes[index].crashed = false
         start(index)
     }
@@ -209,28 +208,15 @@ struct MeshHarness {
         }
     }
 
+    /// Performs node `index`'s directives through the one interpreter (``AgentHost``), with
+    /// this harness as the node's environment.
     private mutating func handle(_ directives: [AgentDirective], from index: Int) {
-        for directive in directives {
-            switch directive {
-            case .transmit(let bytes, let endpoint):
-                transmit(bytes, from: index, to: endpoint)
-            case .memberChanged(let change):
-                changes.append(ObservedChange(time: now, observer: index, change: change))
-            case .persist(let snapshot):
-                nodes[index].persisted = snapshot
-            case .rejected(let reason):
-                rejections.append((index, reason))
-            case .viewChanged(let view, _):
-                views.append((time: now, observer: index, view: view))
-            case .quorumChanged:
-                break
-            default:
-                break
-            }
-        }
+        acting = index
+        let wakeup = nodes[index].agent.nextWakeup
+        AgentHost.perform(directives, nextWakeup: wakeup, in: &self)
     }
 
-    private mutating func transmit(_ bytes: Data, from index: Int, to endpoint: PeerEndpoint) {
+    private mutating func send(_ bytes: Data, from index: Int, to endpoint: PeerEndpoint) {
         absorb(UInt64(index))
         for byte in endpoint.description.utf8 { absorb(UInt64(byte)) }
         bytes.withUnsafeBytes { raw in for byte in raw { absorb(UInt64(byte)) } }
@@ -254,7 +240,7 @@ struct MeshHarness {
         digest = (digest ^ value) &* 0x0000_0100_0000_01B3
     }
 
-    // MARK: Queries
+    // MARK: Queries (the environment is in an extension below)
 
     /// How `observer` sees `subject` now.
     func member(_ subject: Int, seenBy observer: Int) -> Member? {
@@ -289,5 +275,39 @@ struct MeshHarness {
     /// Every change any node reported about `subject`.
     func changes(about subject: Int) -> [ObservedChange] {
         changes.filter { $0.change.id == TestKeys.id(subject) }
+    }
+}
+
+/// The harness as every node's ``AgentEnvironment``: datagrams into the in-memory network,
+/// snapshots kept per node, changes, refusals and views logged for assertions.
+extension MeshHarness: AgentEnvironment {
+    mutating func transmit(_ bytes: Data, to endpoint: PeerEndpoint) {
+        send(bytes, from: acting, to: endpoint)
+    }
+
+    mutating func persist(_ snapshot: PeerSnapshot) {
+        nodes[acting].persisted = snapshot
+    }
+
+    mutating func publish(_ event: AgentEvent) {
+        switch event {
+        case .memberChanged(let change):
+            changes.append(ObservedChange(time: now, observer: acting, change: change))
+        case .rejected(let reason):
+            rejections.append((acting, reason))
+        case .viewChanged(let view, _):
+            views.append((time: now, observer: acting, view: view))
+        case .quorumChanged, .selectionDecided:
+            break
+        }
+    }
+
+    mutating func probe(_ probe: GatewayProbe) {
+        // The harness's agents run without gateway selection (GatewayCloud probes for those
+        // tests), so none asks for a probe.
+    }
+
+    mutating func schedule(wakeup: Instant?) {
+        // Nothing to arm: every step reads each running agent's nextWakeup.
     }
 }

@@ -110,7 +110,9 @@ struct CalendarDay {
 
     init?(parsing text: String) {
         let parts = text.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, (1...12).contains(parts[1]), parts[0] >= 1970 else { return nil }
+        // Years 1970-9999: a validity limit outside them is a typo, and a year in the
+        // quintillions would overflow the day count (found by the keyring fuzz target).
+        guard parts.count == 3, (1...12).contains(parts[1]), (1970...9999).contains(parts[0]) else { return nil }
         let leap = parts[0] % 4 == 0 && (parts[0] % 100 != 0 || parts[0] % 400 == 0)
         let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         guard (1...lengths[parts[1] - 1]).contains(parts[2]) else { return nil }

@@ -79,6 +79,9 @@ import Testing
         #expect(error3?.description == "keyring line 1: 'from=2024-13-01' is not a date (write from=YYYY-MM-DD)")
         let error4 = #expect(throws: KeyringError.self) { try Keyring.parse("\n\(Self.a.hex) until=soon", source: "keyring") }
         #expect(error4?.description == "keyring line 2: 'until=soon' is not a date (write until=YYYY-MM-DD)")
+        // A year in the quintillions overflowed the day count (found by the keyring fuzz target).
+        let error5 = #expect(throws: KeyringError.self) { try Keyring.parse("\(Self.a.hex) from=555555555555555555-1-1", source: "keyring") }
+        #expect(error5?.description == "keyring line 1: 'from=555555555555555555-1-1' is not a date (write from=YYYY-MM-DD)")
     }
 
     @Test func extraFieldIsAnError() {

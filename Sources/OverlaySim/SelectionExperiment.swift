@@ -201,6 +201,7 @@ struct SelectionRun {
     }
 
     struct Pending {
+        var round: SelectionRound
         var samples: [(gateway: Int, latency: Double?)]
         var counted: Bool
     }
@@ -347,7 +348,7 @@ struct SelectionRun {
             longest = max(longest, sample ?? setting.scenario.world.probeTimeout.seconds)
         }
         if counted { probes += samples.count }
-        pending[client] = Pending(samples: samples, counted: counted)
+        pending[client] = Pending(round: round, samples: samples, counted: counted)
         if samples.isEmpty {
             completeRound(client, at: time)
         } else {
@@ -356,24 +357,25 @@ struct SelectionRun {
     }
 
     mutating func completeRound(_ client: Int, at time: Int64) {
-        guard let round = pending[client] else { return }
+        guard let pendingRound = pending[client] else { return }
         pending[client] = nil
         let now = instant(time)
         var observations: [Observation] = []
-        for sample in round.samples {
+        for sample in pendingRound.samples {
             let observation = selectors[client].makeObservation(
                 of: ids[sample.gateway], contentLatency: sample.latency.map { .milliseconds(Int64(($0 * 1000).rounded())) },
                 failure: sample.latency == nil ? .timeout : nil, now: now)
+            selectors[client].receive(observation, now: now)
             observations.append(observation)
         }
-        let decision = selectors[client].completeRound(probeResults: observations, now: now)
+        let decision = selectors[client].completeRound(pendingRound.round, now: now)
         let chosen = decision.chosen.flatMap { indexOf[$0] }
         if explainClient == client { explanations.append("t=\(Format.fixed(Double(time) / 1e6, 3)) s: \(decision.explanation) [\(decision.candidates.map(\.description).joined(separator: "; "))]") }
         if strategy == .collaborative {
             for observation in observations { share(.observation(observation, from: client), at: time) }
             if let announcement = decision.announcement { share(.announcement(announcement, from: client), at: time) }
         }
-        decide(client, gateway: chosen, at: time, counted: round.counted)
+        decide(client, gateway: chosen, at: time, counted: pendingRound.counted)
     }
 
     mutating func decide(_ client: Int, gateway: Int?, at time: Int64, counted: Bool) {

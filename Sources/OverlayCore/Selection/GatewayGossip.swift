@@ -128,18 +128,14 @@ public struct GatewayGossip: Sendable {
         public let item: SignedItem
     }
 
-    private struct ObservationKey: Hashable, Comparable {
-        let gateway: GatewayID
-        let observer: NodeID
-        static func < (lhs: ObservationKey, rhs: ObservationKey) -> Bool {
-            (lhs.gateway, lhs.observer) < (rhs.gateway, rhs.observer)
-        }
-    }
-
-    private struct HeldObservation: Sendable {
-        let item: SignedItem
-        let sequence: UInt64
-        let takenAt: Instant
+    /// Where this node's selection round is.
+    public enum RoundState: Sendable, Equatable {
+        /// No round in progress.
+        case idle
+        /// A round begun and waiting for its probes: the gateways that have not reported yet,
+        /// and when it is decided anyway (``GatewayGossipSettings/roundDeadline(probes:)``).
+        /// Probe results themselves go to the selector's one observation store.
+        case probing(SelectionRound, outstanding: [GatewayID], deadline: Instant)
     }
 
     /// The selector, with the observations and load it was fed.
@@ -152,17 +148,14 @@ public struct GatewayGossip: Sendable {
     public private(set) var announcements: [NodeID: HeldAnnouncement] = [:]
     /// When the first round may start (start delay plus jitter).
     public let firstRoundAt: Instant
-    /// When the pending round is decided even if some probes have not reported.
-    public private(set) var roundDeadline: Instant?
-    /// The gateways the pending round still waits for.
-    public private(set) var outstandingProbes: [GatewayID] = []
+    /// The round in progress, if any.
+    public private(set) var round: RoundState = .idle
+    /// A reselection asked for (``ReselectionReason/requested`` or
+    /// ``ReselectionReason/preferencesChanged``) that starts as soon as no round is pending.
+    public private(set) var queuedReason: ReselectionReason?
 
     private let signer: any MessageSigner
-    private var observationItems: [ObservationKey: HeldObservation] = [:]
     private var selectionItems: [NodeID: SignedItem] = [:]
-    private var roundResults: [Observation] = []
-    private var requested = false
-    private var preferencesChanged = false
     private var nextHousekeepingAt: Instant
     private var nextAnnounceAt: Instant?
     private var announceSequence: UInt64 = 0
@@ -196,13 +189,31 @@ public struct GatewayGossip: Sendable {
     /// This node's ID.
     public var node: NodeID { selector.node }
 
+    /// The round waiting for its probes, if any.
+    public var pendingRound: SelectionRound? {
+        if case .probing(let round, _, _) = round { return round }
+        return nil
+    }
+
+    /// When the pending round is decided even if some probes have not reported.
+    public var roundDeadline: Instant? {
+        if case .probing(_, _, let deadline) = round { return deadline }
+        return nil
+    }
+
+    /// The gateways the pending round still waits for.
+    public var outstandingProbes: [GatewayID] {
+        if case .probing(_, let outstanding, _) = round { return outstanding }
+        return []
+    }
+
     /// The earliest time ``onTick(now:cloudSize:isMember:)`` has something to do.
     ///
     /// A round that came due but could not start (one is pending, or no gateway is known yet)
     /// is checked again at the next housekeeping, so the deadline never stays in the past.
     public var nextDeadline: Instant? {
         var deadlines: [Instant?] = [nextHousekeepingAt, nextAnnounceAt, roundDeadline]
-        if selector.pendingRound == nil, let due = nextRoundAt, lastTick.map({ due > $0 }) ?? true {
+        if pendingRound == nil, let due = nextRoundAt, lastTick.map({ due > $0 }) ?? true {
             deadlines.append(due)
         }
         return deadlines.compactMap { $0 }.min()
@@ -253,17 +264,13 @@ public struct GatewayGossip: Sendable {
         guard case .success(let observation) = ObservationCodec.decode(message, observer: item.origin) else { return .invalid }
         guard isMember else { return .nonMember }
         let outcome: ItemOutcome
-        switch selector.receive(observation, now: now) {
+        switch selector.receive(observation, item: item, now: now) {
         case .inserted, .replaced: outcome = .accepted
         case .duplicate: outcome = .duplicate
         case .stale: outcome = .stale
         case .fromFuture: outcome = .fromFuture
         case .malformed: outcome = .invalid
         case .crowdedOut: outcome = .crowdedOut
-        }
-        if outcome == .accepted {
-            let key = ObservationKey(gateway: observation.gateway, observer: observation.observer)
-            observationItems[key] = HeldObservation(item: item, sequence: observation.sequence, takenAt: observation.takenAt)
         }
         return outcome
     }
@@ -316,8 +323,8 @@ public struct GatewayGossip: Sendable {
             nextAnnounceAt = now + settings.announceInterval
             out += announceLocalGateway(now: now)
         }
-        if let deadline = roundDeadline, now >= deadline {
-            out += decide(now: now)
+        if case .probing(let pending, _, let deadline) = round, now >= deadline {
+            out += decide(pending, now: now)
         }
         out += startRoundIfDue(now: now)
         return out
@@ -325,9 +332,10 @@ public struct GatewayGossip: Sendable {
 
     /// Takes in the result of a probe the shell ran.
     ///
-    /// The result becomes this node's signed observation (a failure too), which is gossiped.
-    /// If it completes the pending round, the round is decided; a result that arrives after
-    /// its round still counts as an observation.
+    /// The result becomes this node's signed observation (a failure too), which is gossiped and
+    /// stored once, in the selector's store, where the round reads it. If it completes the
+    /// pending round, the round is decided; a result that arrives after its round still counts
+    /// as an observation.
     public mutating func onProbeResult(_ result: ProbeResult, now: Instant) -> [Output] {
         counters.probeResults += 1
         let observation = selector.makeObservation(
@@ -337,15 +345,17 @@ public struct GatewayGossip: Sendable {
         var out: [Output] = []
         if observation.isWellFormed {
             let item = SignedItem(kind: ObservationCodec.kind(observation), signer: signer, now: now)
-            observationItems[ObservationKey(gateway: observation.gateway, observer: node)] =
-                HeldObservation(item: item, sequence: observation.sequence, takenAt: observation.takenAt)
-            selector.receive(observation, now: now)
+            selector.receive(observation, item: item, now: now)
             out.append(.broadcast(item))
         }
-        if selector.pendingRound?.number == result.round, let index = outstandingProbes.firstIndex(of: result.gateway) {
-            outstandingProbes.remove(at: index)
-            roundResults.append(observation)
-            if outstandingProbes.isEmpty { out += decide(now: now) }
+        if case .probing(let pending, var outstanding, let deadline) = round, pending.number == result.round,
+           let index = outstanding.firstIndex(of: result.gateway) {
+            outstanding.remove(at: index)
+            if outstanding.isEmpty {
+                out += decide(pending, now: now)
+            } else {
+                round = .probing(pending, outstanding: outstanding, deadline: deadline)
+            }
         } else if observation.gateway == selector.current {
             out += startRoundIfDue(now: now)
         }
@@ -355,7 +365,7 @@ public struct GatewayGossip: Sendable {
     /// An operator or a local service asks for a reselection: a round with reason
     /// ``ReselectionReason/requested`` starts now, or as soon as the pending one is decided.
     public mutating func requestReselection(now: Instant) -> [Output] {
-        requested = true
+        queuedReason = .requested
         return startRoundIfDue(now: now)
     }
 
@@ -363,7 +373,8 @@ public struct GatewayGossip: Sendable {
     /// (``ReselectionReason/preferencesChanged``).
     public mutating func updatePreferences(_ preferences: GatewayPreferences, now: Instant) -> [Output] {
         guard selector.updatePreferences(preferences) != nil else { return [] }
-        preferencesChanged = true
+        // An operator's request already queued stays the reason.
+        if queuedReason == nil { queuedReason = .preferencesChanged }
         return startRoundIfDue(now: now)
     }
 
@@ -375,30 +386,26 @@ public struct GatewayGossip: Sendable {
     // MARK: Push-pull
 
     /// The gateway items a push-pull carries: every member's latest selection, the live
-    /// gateway announcements, then the fresh observations, newest first; at most
+    /// gateway announcements, then the observations held, newest first; at most
     /// ``GatewayGossipSettings/maxSyncItems``.
     public var syncItems: [SignedItem] {
         var items = selectionItems.keys.sorted().compactMap { selectionItems[$0] }
         items += announcements.keys.sorted().compactMap { announcements[$0]?.item }
-        let observations = observationItems.sorted { lhs, rhs in
-            (lhs.value.takenAt, rhs.key) > (rhs.value.takenAt, lhs.key)
-        }
-        items += observations.map(\.value.item)
-        return Array(items.prefix(max(0, settings.maxSyncItems)))
+        let limit = max(0, settings.maxSyncItems)
+        guard items.count < limit else { return Array(items.prefix(limit)) }
+        return items + selector.observations.signedItems(limit: limit - items.count)
     }
 
-    /// The number of signed observations held for push-pull (bounded by the store).
-    public var heldObservationItems: Int { observationItems.count }
+    /// The number of signed observations held for push-pull (those of the store).
+    public var heldObservationItems: Int { selector.observations.signedItemCount }
 
     // MARK: Rounds
 
     private mutating func startRoundIfDue(now: Instant) -> [Output] {
-        guard selector.pendingRound == nil else { return [] }
+        guard case .idle = round else { return [] }
         let reason: ReselectionReason
-        if requested {
-            reason = .requested
-        } else if preferencesChanged {
-            reason = .preferencesChanged
+        if let queuedReason {
+            reason = queuedReason
         } else {
             guard now >= firstRoundAt, let due = selector.pendingReselection(now: now) else { return [] }
             reason = due
@@ -406,22 +413,18 @@ public struct GatewayGossip: Sendable {
         // Nothing to choose from yet (no gateway configured or announced): wait, unless a
         // gateway is in use and must be given up.
         guard !selector.gateways.isEmpty || selector.current != nil else { return [] }
-        requested = false
-        preferencesChanged = false
-        let round = selector.beginRound(now: now, reason: reason)
-        guard round.needsProbes else { return decide(now: now) }
-        outstandingProbes = round.probes.map(\.id)
-        roundResults = []
-        roundDeadline = now + settings.roundDeadline(probes: round.probes.count)
-        counters.probesRequested += round.probes.count
-        return round.probes.map { .probe(GatewayProbe(round: round.number, gateway: $0)) }
+        queuedReason = nil
+        let started = selector.beginRound(now: now, reason: reason)
+        guard started.needsProbes else { return decide(started, now: now) }
+        round = .probing(
+            started, outstanding: started.probes.map(\.id), deadline: now + settings.roundDeadline(probes: started.probes.count))
+        counters.probesRequested += started.probes.count
+        return started.probes.map { .probe(GatewayProbe(round: started.number, gateway: $0)) }
     }
 
-    private mutating func decide(now: Instant) -> [Output] {
-        let decision = selector.completeRound(probeResults: roundResults, now: now)
-        roundResults = []
-        outstandingProbes = []
-        roundDeadline = nil
+    private mutating func decide(_ decided: SelectionRound, now: Instant) -> [Output] {
+        let decision = selector.completeRound(decided, now: now)
+        round = .idle
         var out: [Output] = []
         if let announcement = decision.announcement {
             let item = SignedItem(kind: AnnouncementCodec.kind(announcement), signer: signer, now: now)
@@ -434,7 +437,7 @@ public struct GatewayGossip: Sendable {
         if decision.changed { counters.selectionChanges += 1 }
         out.append(.decided(decision))
         // A request or preference change that came in during the round runs now.
-        if requested || preferencesChanged { out += startRoundIfDue(now: now) }
+        if queuedReason != nil { out += startRoundIfDue(now: now) }
         return out
     }
 
@@ -454,20 +457,14 @@ public struct GatewayGossip: Sendable {
 
     private mutating func housekeeping(now: Instant, isMember: (NodeID) -> Bool) {
         selector.expire(now: now)
-        // Keep only the signed copies of observations the store still holds.
-        let store = selector.observations
-        observationItems = observationItems.filter { key, held in
-            store.latest(of: key.gateway, by: key.observer)?.sequence == held.sequence
-        }
         // Forget the items of nodes that failed, left or were removed.
         var others = Set(selectionItems.keys).union(announcements.keys)
-        for key in observationItems.keys { others.insert(key.observer) }
+        others.formUnion(selector.observations.observers)
         var changed = false
         for other in others.sorted() where other != node && !isMember(other) {
             selector.forget(node: other)
             selectionItems[other] = nil
             if announcements.removeValue(forKey: other) != nil { changed = true }
-            observationItems = observationItems.filter { $0.key.observer != other }
         }
         // Announcements not renewed within their lifetime withdraw their gateway.
         let cutoff = now - settings.announcementLifetime

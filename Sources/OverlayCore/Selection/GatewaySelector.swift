@@ -3,7 +3,7 @@
 ///
 /// A round has two halves so that the shell can do the real HTTP probes in between:
 /// ``beginRound(now:reason:)`` filters, weighs and draws the candidates and says which to probe;
-/// ``completeRound(probeResults:now:)`` takes the probe results and decides, with an
+/// ``completeRound(_:now:)`` takes the round (its probe results are in the store) and decides, with an
 /// explanation. Between rounds the shell feeds in gossiped observations and selection
 /// announcements (the two `receive` methods), gateway, hop and preference updates, and asks
 /// ``pendingReselection(now:)`` whether a round is due.
@@ -42,16 +42,13 @@ public struct GatewaySelector: Sendable {
     public private(set) var preferences: GatewayPreferences
     /// The hop counts from the routing daemon; entries override the gateways' static hops.
     public private(set) var hopTable = HopTable()
-    /// The gossiped observations, this node's own included.
+    /// The gossiped observations, this node's own included, with their signed items and load
+    /// stamps: the node's one store of them.
     public private(set) var observations: ObservationStore
     /// The cloud's gateway load, from selection announcements, this node's own included.
     public private(set) var load = GatewayLoad()
-    /// The clients of each observation's gateway when it arrived.
-    private var loadStamps = LoadStamps()
     /// The gateway in use, if any.
     public private(set) var current: GatewayID?
-    /// The round begun and not yet completed.
-    public private(set) var pendingRound: SelectionRound?
     /// The last round's decision.
     public private(set) var lastDecision: SelectionDecision?
     /// When the next periodic round is due (jittered, ``SelectorSettings/reselectionJitter``).
@@ -117,20 +114,16 @@ public struct GatewaySelector: Sendable {
         return .preferencesChanged
     }
 
-    /// Takes in a verified observation from gossip (or this node's own, outside a round).
+    /// Takes in a verified observation from gossip (or this node's own), stamped with its
+    /// gateway's current clients (``ObservationStore``).
+    ///
+    /// - Parameters:
+    ///   - observation: the observation.
+    ///   - item: the signed item it came in (or this node signed), kept for push-pull.
+    ///   - now: the current time.
     @discardableResult
-    public mutating func receive(_ observation: Observation, now: Instant) -> ObservationStore.InsertOutcome {
-        store(observation, now: now)
-    }
-
-    /// Inserts an observation and stamps it with the gateway's current clients.
-    @discardableResult
-    private mutating func store(_ observation: Observation, now: Instant) -> ObservationStore.InsertOutcome {
-        let outcome = observations.insert(observation, now: now)
-        if outcome == .inserted || outcome == .replaced {
-            loadStamps.record(observation, clients: clients(of: observation.gateway))
-        }
-        return outcome
+    public mutating func receive(_ observation: Observation, item: SignedItem? = nil, now: Instant) -> ObservationStore.InsertOutcome {
+        observations.insert(observation, item: item, clients: clients(of: observation.gateway), now: now)
     }
 
     /// Takes in a verified selection announcement from gossip.
@@ -145,12 +138,11 @@ public struct GatewaySelector: Sendable {
     public mutating func forget(node other: NodeID) {
         observations.forget(observer: other)
         load.forget(node: other)
-        loadStamps.retain(observations)
     }
 
     /// Housekeeping: drops stale observations.
     public mutating func expire(now: Instant) {
-        if observations.expire(now: now) > 0 { loadStamps.retain(observations) }
+        observations.expire(now: now)
     }
 
     /// Builds this node's observation of a probe it made, with the next sequence number and
@@ -185,11 +177,11 @@ public struct GatewaySelector: Sendable {
         hopTable.hops(for: gateway.hopKey) ?? gateway.hops
     }
 
-    /// RIMO Algorithm 1 on the known gateways: Γweighted. A gateway the routing daemon reports
-    /// unreachable (``HopTable/isUnreachable(_:)``) is not available at all.
+    /// RIMO Algorithm 1 on the known gateways: Γweighted, the gateways without a
+    /// ``GatewayExclusion`` (``exclusion(of:)``: the paper's filter, and a gateway the routing
+    /// daemon reports unreachable is not available at all), weighed by hops.
     public func eligibleGateways() -> [WeightedGateway] {
-        let reachable = gateways.filter { !hopTable.isUnreachable($0.hopKey) }
-        return Rimo.weightedGateways(reachable, preferences: preferences, maxHops: settings.maxHops) { hops(of: $0) }
+        Rimo.weigh(gateways.filter { exclusion(of: $0) == nil }, maxHops: settings.maxHops) { hops(of: $0) }
     }
 
     /// The cloud's estimate of `gateway` as seen from this node at the gateway's present load:
@@ -202,9 +194,9 @@ public struct GatewaySelector: Sendable {
     private func estimate(for gateway: GatewayID, hops: Int?, now: Instant) -> GatewayEstimate? {
         let model = loadModel(of: gateway)
         let present = model.factor(clients: clients(of: gateway))
-        let stamps = loadStamps
+        let store = observations
         return observations.estimate(for: gateway, hops: hops, now: now, rescale: { observation in
-            guard let then = stamps.clients(when: observation.observer, measured: gateway) else { return 1 }
+            guard let then = store.clients(when: observation.observer, measured: gateway) else { return 1 }
             return present / model.factor(clients: then)
         })
     }
@@ -217,13 +209,17 @@ public struct GatewaySelector: Sendable {
     }
 
     /// A test that passes the observations of `gateway` taken while its clients were within
-    /// ``SelectorSettings/loadChangeTolerance`` of what they are now (see ``LoadStamps``).
+    /// ``SelectorSettings/loadChangeTolerance`` of what they are now (their load stamps,
+    /// ``ObservationStore``); an observation without a stamp counts.
     public func describesLoad(of gateway: GatewayID) -> (Observation) -> Bool {
         let now = clients(of: gateway)
         let tolerance = known[gateway].map { settings.loadChangeAllowance(capacity: capacity(of: $0)) }
             ?? settings.loadChangeAllowance(capacity: settings.assumedCapacity)
-        let stamps = loadStamps
-        return { stamps.describesLoad($0, clientsNow: now, tolerance: tolerance) }
+        let store = observations
+        return { observation in
+            guard let then = store.clients(when: observation.observer, measured: observation.gateway) else { return true }
+            return abs(now - then) <= tolerance
+        }
     }
 
     /// The clients counted against `gateway`: its selection announcements in this cloud, or the
@@ -251,9 +247,9 @@ public struct GatewaySelector: Sendable {
     /// last round; the periodic round came due. Only evidence newer than the last decision
     /// counts, so a gateway kept on purpose does not trigger a round after every round.
     /// Preference changes and operator requests come from ``updatePreferences(_:)`` and the
-    /// shell. `nil` while a round is pending.
+    /// shell. The caller holds the round in progress (``GatewayGossip/RoundState``) and asks
+    /// only between rounds.
     public func pendingReselection(now: Instant) -> ReselectionReason? {
-        guard pendingRound == nil else { return nil }
         guard let lastDecision else { return .start }
         if let retryAt, now >= retryAt { return .retry }
         if let current {
@@ -280,7 +276,8 @@ public struct GatewaySelector: Sendable {
     /// Begins a selection round: RIMO Algorithm 1 (filter and weights) and Algorithm 2's
     /// candidate draw, and the list of candidates to probe.
     ///
-    /// A round still pending is abandoned. Per strategy: `random` draws one gateway and probes
+    /// The selector keeps no round state: the caller holds the round until it completes it
+    /// (one begun and never completed is simply abandoned). Per strategy: `random` draws one gateway and probes
     /// nothing; `power-of-two` draws two uniformly and probes both; `brute-force` probes every
     /// eligible gateway; `rimo` draws two by weight plus the previous gateway and probes all
     /// three (Algorithm 2, lines 3-7); `collaborative` draws as RIMO and probes only the
@@ -289,7 +286,8 @@ public struct GatewaySelector: Sendable {
     /// - Parameters:
     ///   - now: the current time.
     ///   - reason: why the round starts.
-    /// - Returns: the round; probe its ``SelectionRound/probes`` and complete it.
+    /// - Returns: the round; probe its ``SelectionRound/probes``, give the results to
+    ///   ``receive(_:item:now:)`` and complete it with ``completeRound(_:now:)``.
     public mutating func beginRound(now: Instant, reason: ReselectionReason) -> SelectionRound {
         roundCounter += 1
         let eligible = eligibleGateways()
@@ -315,36 +313,28 @@ public struct GatewaySelector: Sendable {
         let round = SelectionRound(
             number: roundCounter, strategy: strategy, reason: reason, startedAt: now, eligible: eligible,
             candidates: candidates, probes: probes, shared: shared)
-        pendingRound = round
         return round
     }
 
-    /// Completes the pending round with the shell's probe results: RIMO Algorithm 3, or the
+    /// Completes a round begun with ``beginRound(now:reason:)``: RIMO Algorithm 3, or the
     /// collaborative judgement, and the explanation.
     ///
-    /// Every result is stored as an observation (the shell gossips them). Baseline strategies
-    /// and `rimo` judge only this round's probes; `collaborative` judges every candidate by the
-    /// cloud's estimate (which now includes this node's fresh probes), weighs in the gossiped
-    /// load, keeps the current gateway unless another is clearly better, and picks at random
-    /// among equally good ones.
+    /// The round's probe results are this node's observations of its probes in the store, taken
+    /// since the round began (the shell gives each to ``receive(_:item:now:)`` as it reports;
+    /// a failed probe is an observation too, one that never reported counts as not measured).
+    /// Baseline strategies and `rimo` judge only this round's probes; `collaborative` judges
+    /// every candidate by the cloud's estimate (which includes this node's fresh probes),
+    /// weighs in the gossiped load, keeps the current gateway unless another is clearly better,
+    /// and picks at random among equally good ones.
     ///
     /// - Parameters:
-    ///   - probeResults: this node's observations of the probed gateways (a failed probe is an
-    ///     observation too); a missing one counts as not measured.
+    ///   - round: the round, as ``beginRound(now:reason:)`` returned it.
     ///   - now: the current time.
     /// - Returns: the decision; gossip its ``SelectionDecision/announcement`` if there is one.
-    public mutating func completeRound(probeResults: [Observation], now: Instant) -> SelectionDecision {
-        guard let round = pendingRound else {
-            return SelectionDecision(
-                round: 0, strategy: strategy, reason: .requested, decidedAt: now, previous: current, chosen: current,
-                candidates: [], explanation: "No selection round was in progress, so nothing changed.",
-                announcement: nil, retryAt: retryAt)
-        }
-        pendingRound = nil
+    public mutating func completeRound(_ round: SelectionRound, now: Instant) -> SelectionDecision {
         var own: [GatewayID: Observation] = [:]
-        for result in probeResults.sorted(by: { ($0.takenAt, $0.sequence) < ($1.takenAt, $1.sequence) }) {
-            store(result, now: now)
-            if result.observer == node { own[result.gateway] = result }
+        for probe in round.probes {
+            if let result = observations.latest(of: probe.id, by: node), result.takenAt >= round.startedAt { own[probe.id] = result }
         }
         let previous = current
         var verdict: Verdict
@@ -444,8 +434,6 @@ public struct GatewaySelector: Sendable {
         var provisional: Bool
         var explanation: String
     }
-
-    private var horizon: Int { min(settings.maxHops, preferences.maxHops ?? settings.maxHops) }
 
     private func assessBlind(_ candidate: WeightedGateway) -> CandidateAssessment {
         CandidateAssessment(

@@ -50,7 +50,19 @@ public struct GatewayEstimate: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The gossiped gateway observations this node holds: the latest one per (observer, gateway),
-/// within a freshness window, bounded in memory.
+/// within a freshness window, bounded in memory. The one store of observations: with each it
+/// keeps the signed item it came in (relayed in push-pull) and its load stamp.
+///
+/// The load stamp is the cloud's client count of the observation's gateway when this node
+/// learnt it. A shared measurement is a snapshot of a queue: a gateway measured at 150 ms with
+/// 5 clients may take seconds with 40. Observations carry no load on the wire; the count this
+/// node's ``GatewayLoad`` gives when one arrives is a close stand-in (it arrives seconds after
+/// the probe, and selection announcements travel with it). The selector carries each
+/// observation from its stamp to the present load (``LoadModel``) and counts it as describing
+/// the gateway only while the clients stay within a tolerance of the stamp
+/// (``GatewaySelector/describesLoad(of:)``), so that a gateway whose load moved counts as
+/// unmeasured and the next node drawing it probes it: this is how collaborative selection
+/// avoids herding on old information (Mitzenmacher 2000).
 ///
 /// Pure: every call that depends on time takes `now`. Sequence numbers dedupe per observer and
 /// gateway, so a replayed or reordered older copy never replaces a newer one. Iteration over
@@ -94,7 +106,14 @@ public struct ObservationStore: Sendable {
     /// Default 60 s.
     public var futureTolerance: Duration
 
-    private var byGateway: [GatewayID: [NodeID: Observation]] = [:]
+    /// One observation held, with its signed item (if it came in one) and its load stamp.
+    private struct Held: Sendable {
+        var observation: Observation
+        var item: SignedItem?
+        var clients: Int?
+    }
+
+    private var byGateway: [GatewayID: [NodeID: Held]] = [:]
     private var perObserver: [NodeID: Int] = [:]
     /// The number of observations held.
     public private(set) var count = 0
@@ -125,21 +144,29 @@ public struct ObservationStore: Sendable {
 
     /// Offers an observation (this node's own probe result or a verified gossiped one).
     ///
+    /// - Parameters:
+    ///   - observation: the observation.
+    ///   - item: the signed item it came in, or this node's own signed item of it; kept for
+    ///     push-pull (``signedItems(limit:)``). `nil`: the observation is only used locally.
+    ///   - clients: its load stamp, the clients its gateway has now in this cloud; `nil`: none
+    ///     (the observation then always counts as describing the load).
+    ///   - now: the current time.
     /// - Returns: whether it was kept, and if not, why.
     @discardableResult
-    public mutating func insert(_ observation: Observation, now: Instant) -> InsertOutcome {
+    public mutating func insert(_ observation: Observation, item: SignedItem? = nil, clients: Int? = nil, now: Instant) -> InsertOutcome {
         guard observation.isWellFormed else { return .malformed }
         if observation.takenAt > now + futureTolerance { return .fromFuture }
         if !isFresh(observation, now: now) { return .stale }
         let gateway = observation.gateway, observer = observation.observer
-        if let held = byGateway[gateway]?[observer] {
-            guard observation.sequence > held.sequence else { return .duplicate }
-            byGateway[gateway, default: [:]][observer] = observation
+        let held = Held(observation: observation, item: item, clients: clients)
+        if let previous = byGateway[gateway]?[observer] {
+            guard observation.sequence > previous.observation.sequence else { return .duplicate }
+            byGateway[gateway]![observer] = held
             return .replaced
         }
         if let observers = byGateway[gateway], observers.count >= maxObserversPerGateway {
             // The gateway's oldest gives way: a scan of at most `maxObserversPerGateway`.
-            guard let oldest = observers.values.min(by: isOlder), isOlder(oldest, than: observation) else {
+            guard let oldest = observers.values.lazy.map(\.observation).min(by: isOlder), isOlder(oldest, than: observation) else {
                 return .crowdedOut
             }
             remove(oldest)
@@ -152,7 +179,7 @@ public struct ObservationStore: Sendable {
             guard let oldest = oldestKey(observer: nil), isOlder(oldest, than: observation) else { return .crowdedOut }
             remove(oldest)
         }
-        byGateway[gateway, default: [:]][observer] = observation
+        byGateway[gateway, default: [:]][observer] = held
         perObserver[observer, default: 0] += 1
         count += 1
         return .inserted
@@ -165,7 +192,7 @@ public struct ObservationStore: Sendable {
     public mutating func expire(now: Instant) -> Int {
         var stale: [Observation] = []
         for (_, observers) in byGateway {
-            for (_, observation) in observers where !isFresh(observation, now: now) { stale.append(observation) }
+            for (_, held) in observers where !isFresh(held.observation, now: now) { stale.append(held.observation) }
         }
         for observation in stale { remove(observation) }
         return stale.count
@@ -174,14 +201,43 @@ public struct ObservationStore: Sendable {
     /// Forgets every observation by `observer` (a member that left, or was evicted).
     public mutating func forget(observer: NodeID) {
         var held: [Observation] = []
-        for (_, observers) in byGateway { if let observation = observers[observer] { held.append(observation) } }
+        for (_, observers) in byGateway { if let kept = observers[observer] { held.append(kept.observation) } }
         for observation in held { remove(observation) }
     }
 
     /// The latest observation of `gateway` by `observer`, fresh or not (until expired).
     public func latest(of gateway: GatewayID, by observer: NodeID) -> Observation? {
-        byGateway[gateway]?[observer]
+        byGateway[gateway]?[observer]?.observation
     }
+
+    /// The load stamp of `observer`'s latest observation of `gateway`: the clients the gateway
+    /// had in this cloud when this node learnt it; `nil` if none was given or none is held.
+    public func clients(when observer: NodeID, measured gateway: GatewayID) -> Int? {
+        byGateway[gateway]?[observer]?.clients
+    }
+
+    /// The signed items of the observations held, newest first (ties by gateway, then
+    /// observer), at most `limit`: what a push-pull carries.
+    public func signedItems(limit: Int) -> [SignedItem] {
+        guard limit > 0 else { return [] }
+        var held: [(takenAt: Int64, gateway: GatewayID, observer: NodeID, item: SignedItem)] = []
+        held.reserveCapacity(count)
+        for (gateway, observers) in byGateway {
+            for (observer, kept) in observers {
+                if let item = kept.item { held.append((kept.observation.takenAt.milliseconds, gateway, observer, item)) }
+            }
+        }
+        held.sort { ($1.takenAt, $0.gateway, $0.observer) < ($0.takenAt, $1.gateway, $1.observer) }
+        return held.prefix(limit).map(\.item)
+    }
+
+    /// How many observations are held with their signed item.
+    public var signedItemCount: Int {
+        byGateway.values.reduce(0) { sum, observers in sum + observers.values.reduce(0) { $0 + ($1.item == nil ? 0 : 1) } }
+    }
+
+    /// The observers that have at least one observation held, in order.
+    public var observers: [NodeID] { perObserver.keys.sorted() }
 
     /// The fresh observations of `gateway`, one per observer, in observer order.
     ///
@@ -191,12 +247,16 @@ public struct ObservationStore: Sendable {
         of gateway: GatewayID, now: Instant, where include: (Observation) -> Bool = { _ in true }
     ) -> [Observation] {
         guard let observers = byGateway[gateway] else { return [] }
-        return observers.values.filter { isFresh($0, now: now) && include($0) }.sorted { $0.observer < $1.observer }
+        var fresh: [Observation] = []
+        for held in observers.values where isFresh(held.observation, now: now) && include(held.observation) {
+            fresh.append(held.observation)
+        }
+        return fresh.sorted { $0.observer < $1.observer }
     }
 
     /// Every observation held, by gateway then observer (for the local API and snapshots).
     public var all: [Observation] {
-        byGateway.values.flatMap(\.values).sorted { ($0.gateway, $0.observer) < ($1.gateway, $1.observer) }
+        byGateway.values.flatMap { $0.values.map(\.observation) }.sorted { ($0.gateway, $0.observer) < ($1.gateway, $1.observer) }
     }
 
     /// The gateways that have at least one observation held, in order.
@@ -207,7 +267,7 @@ public struct ObservationStore: Sendable {
     public func observerCount(
         of gateway: GatewayID, now: Instant, where include: (Observation) -> Bool = { _ in true }
     ) -> Int {
-        byGateway[gateway]?.values.reduce(0) { $0 + (isFresh($1, now: now) && include($1) ? 1 : 0) } ?? 0
+        byGateway[gateway]?.values.reduce(0) { $0 + (isFresh($1.observation, now: now) && include($1.observation) ? 1 : 0) } ?? 0
     }
 
     /// A robust estimate of `gateway`'s content latency as seen from a node `hops` away.
@@ -297,9 +357,9 @@ public struct ObservationStore: Sendable {
     private func oldestKey(observer: NodeID?) -> Observation? {
         var oldest: Observation?
         for (_, observers) in byGateway {
-            for (id, observation) in observers where observer == nil || id == observer {
-                if let current = oldest, !isOlder(observation, than: current) { continue }
-                oldest = observation
+            for (id, held) in observers where observer == nil || id == observer {
+                if let current = oldest, !isOlder(held.observation, than: current) { continue }
+                oldest = held.observation
             }
         }
         return oldest

@@ -40,7 +40,7 @@ public enum ReselectionReason: String, Sendable, Hashable, CaseIterable, CustomS
 /// first byte and full content, with a timeout), turns each result into an ``Observation``
 /// with ``GatewaySelector/makeObservation(of:contentLatency:timeToFirstByte:failure:bytes:now:)``,
 /// signs and gossips it, and hands them all to
-/// ``GatewaySelector/completeRound(probeResults:now:)``. With no probes it may complete at once.
+/// ``GatewaySelector/completeRound(_:now:)``. With no probes it may complete at once.
 public struct SelectionRound: Sendable, Equatable {
     /// The round's number, counting from 1.
     public let number: UInt64

@@ -72,7 +72,7 @@ public struct SelectorSettings: Sendable, Equatable {
     /// changed by more than this fraction of its capacity, and by at least 2 clients, since it
     /// arrived. Default 0.1: near saturation a proxy's latency grows several-fold with a tenth
     /// of its capacity, and a steady cloud changes its load by less than that, so it re-probes
-    /// only when nodes move (see ``LoadStamps``).
+    /// only when nodes move (see ``ObservationStore``, load stamps).
     public var loadChangeTolerance: Double = 0.1
 
     /// The number of clients by which a gateway's load may change before its older

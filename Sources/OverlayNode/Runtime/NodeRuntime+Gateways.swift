@@ -149,20 +149,9 @@ extension NodeRuntime: GatewayAPIProvider {
         guard let gossip = agent.gateways else { return [] }
         let selector = gossip.selector
         let now = WallClock.now()
-        let eligible = Set(selector.eligibleGateways().map(\.id))
-        let horizon = min(selector.settings.maxHops, selector.preferences.maxHops ?? selector.settings.maxHops)
         return selector.gateways.map { gateway in
             let estimate = selector.estimate(for: gateway.id, now: now)
-            var excluded: String?
-            if !eligible.contains(gateway.id) {
-                if selector.preferences.deny.contains(gateway.id) {
-                    excluded = "denied by gateways.deny"
-                } else if !selector.preferences.allow.isEmpty, !selector.preferences.allow.contains(gateway.id) {
-                    excluded = "not in gateways.allow"
-                } else {
-                    excluded = "beyond the \(horizon)-hop horizon"
-                }
-            }
+            let excluded = selector.exclusion(of: gateway)?.description
             let announcer = gossip.announcer(of: gateway.id)
             let origin: String = if case .announced = gateway.origin { "announced" } else { "configured" }
             return GatewayInfo(
@@ -206,7 +195,7 @@ extension NodeRuntime: GatewayAPIProvider {
         let selector = gossip.selector
         let now = WallClock.now()
         let decision = selector.lastDecision
-        let next = selector.pendingRound == nil ? gossip.nextRoundAt : nil
+        let next = gossip.pendingRound == nil ? gossip.nextRoundAt : nil
         return SelectionResponse(
             version: version, strategy: selector.strategy.rawValue, current: selector.current?.rawValue,
             previous: decision?.previous?.rawValue, reason: decision?.reason.rawValue,
@@ -233,7 +222,7 @@ extension NodeRuntime: GatewayAPIProvider {
                 version: version, accepted: false,
                 message: "Gateway selection is off on this node; add a [gateways] table to its config file.")
         }
-        let pending = gossip.selector.pendingRound != nil
+        let pending = gossip.pendingRound != nil
         if gossip.selector.gateways.isEmpty, gossip.selector.current == nil {
             return RefreshResponse(
                 version: version, accepted: false,

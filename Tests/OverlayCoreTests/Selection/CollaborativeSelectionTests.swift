@@ -16,7 +16,7 @@ import OverlayCore
         #expect(round.candidates.count == 2)
         #expect(round.probes.isEmpty)
         #expect(round.shared == round.candidates.map(\.id))
-        let decision = selector.completeRound(probeResults: [], now: F.start)
+        let decision = selector.completeRound(round, now: F.start)
         #expect(decision.probed.isEmpty)
         #expect(decision.shared.count == 2)
         let best = round.candidates.map(\.id).min { Self.latencies[$0]! < Self.latencies[$1]! }
@@ -115,7 +115,7 @@ import OverlayCore
         var selector = F.selector(.collaborative, gateways: Self.gateways, seed: 3)
         let round = selector.beginRound(now: F.start, reason: .start)
         #expect(!round.probes.isEmpty)
-        let decision = selector.completeRound(probeResults: [], now: F.start)
+        let decision = selector.completeRound(round, now: F.start)
         #expect(decision.chosen == round.candidates.first?.id)
         #expect(decision.retryAt == F.start + selector.settings.retryInterval)
         #expect(decision.explanation.contains("provisionally"))
@@ -189,7 +189,7 @@ import OverlayCore
             }
             let round = selector.beginRound(now: F.start, reason: .start)
             #expect(round.probes.isEmpty)
-            let decision = selector.completeRound(probeResults: [], now: F.start)
+            let decision = selector.completeRound(round, now: F.start)
             return (decision.chosen, selector.estimate(for: "best", now: F.start))
         }
         let (truthful, honestEstimate) = decide(withLiar: false)

@@ -177,7 +177,7 @@ import Testing
         #expect(probes.count == 3)
         // Only one result comes back.
         _ = gossip.onProbeResult(ProbeResult(round: probes[0].round, gateway: probes[0].gateway.id, contentLatency: .milliseconds(30)), now: start)
-        #expect(gossip.selector.pendingRound != nil)
+        #expect(gossip.pendingRound != nil)
         let deadline = try! #require(gossip.roundDeadline)
         #expect(deadline == start + settings.roundDeadline(probes: 3))
         #expect(gossip.onTick(now: deadline - .milliseconds(1), cloudSize: 1) { _ in true }.allSatisfy { if case .decided = $0 { false } else { true } })
@@ -213,7 +213,7 @@ import Testing
         var gossip = Self.gossip(settings: settings)
         let outputs = gossip.requestReselection(now: Self.t0)
         let probes = outputs.compactMap { if case .probe(let probe) = $0 { probe } else { nil } }
-        #expect(gossip.selector.pendingRound?.reason == .requested)
+        #expect(gossip.pendingRound?.reason == .requested)
         // A second request while the round waits for probes runs right after it.
         #expect(gossip.requestReselection(now: Self.t0).isEmpty)
         var decisions: [SelectionDecision] = []
@@ -225,7 +225,7 @@ import Testing
             }
         }
         #expect(decisions.count == 1)
-        #expect(gossip.selector.pendingRound?.reason == .requested)
+        #expect(gossip.pendingRound?.reason == .requested)
         #expect(newProbes > 0)
     }
 
@@ -234,7 +234,7 @@ import Testing
         _ = Self.run(&gossip, from: Self.t0, until: gossip.firstRoundAt, latencies: ["gw1": 20, "gw2": 20, "gw3": 20])
         let current = try! #require(gossip.selector.current)
         let outputs = gossip.updatePreferences(GatewayPreferences(deny: [current]), now: gossip.firstRoundAt + .milliseconds(10))
-        #expect(gossip.selector.pendingRound?.reason == .preferencesChanged || outputs.contains { if case .decided(let d) = $0 { d.reason == .preferencesChanged } else { false } })
+        #expect(gossip.pendingRound?.reason == .preferencesChanged || outputs.contains { if case .decided(let d) = $0 { d.reason == .preferencesChanged } else { false } })
     }
 
     // MARK: Item rules
@@ -405,7 +405,7 @@ import Testing
             }
         }
         #expect(started)
-        let reason = gossip.selector.pendingRound?.reason ?? gossip.selector.lastDecision?.reason
+        let reason = gossip.pendingRound?.reason ?? gossip.selector.lastDecision?.reason
         #expect(reason == .currentDegraded)
     }
 }

@@ -88,10 +88,4 @@ import OverlayCore
         selector.updateGateways([F.gateway("b", hops: 2)])
         #expect(selector.pendingReselection(now: F.start + .seconds(1)) == .currentUnavailable)
     }
-
-    @Test func noTriggerWhileARoundIsPending() {
-        var selector = F.selector(.rimo, gateways: Self.gateways)
-        _ = selector.beginRound(now: F.start, reason: .start)
-        #expect(selector.pendingReselection(now: F.start + .seconds(3600)) == nil)
-    }
 }

@@ -40,7 +40,7 @@ import OverlayCore
             let round = selector.beginRound(now: F.start, reason: .start)
             #expect(round.probes.isEmpty)
             #expect(round.candidates.count == 1)
-            let decision = selector.completeRound(probeResults: [], now: F.start)
+            let decision = selector.completeRound(round, now: F.start)
             #expect(decision.chosen == round.candidates.first?.id)
             #expect(decision.candidates.allSatisfy { $0.basis == .unmeasured })
             chosen.insert(decision.chosen!)
@@ -93,7 +93,7 @@ import OverlayCore
         var selector = F.selector(.collaborative, gateways: [F.gateway("a", hops: 4)], preferences: GatewayPreferences(maxHops: 3))
         let round = selector.beginRound(now: F.start, reason: .start)
         #expect(round.eligible.isEmpty && round.candidates.isEmpty && round.probes.isEmpty)
-        let decision = selector.completeRound(probeResults: [], now: F.start)
+        let decision = selector.completeRound(round, now: F.start)
         #expect(decision.chosen == nil)
         #expect(decision.explanation.contains("No gateway passes the preferences"))
     }
@@ -125,12 +125,5 @@ import OverlayCore
         var restarted = F.selector(.rimo, gateways: Self.gateways)
         let fresh = restarted.makeObservation(of: "gw0", contentLatency: .milliseconds(5), now: F.start + .seconds(1))
         #expect(fresh.sequence > next.sequence)
-    }
-
-    @Test func completingWithoutARoundChangesNothing() {
-        var selector = F.selector(.rimo, gateways: Self.gateways)
-        let decision = selector.completeRound(probeResults: [], now: F.start)
-        #expect(decision.chosen == nil && !decision.changed)
-        #expect(decision.explanation == "No selection round was in progress, so nothing changed.")
     }
 }

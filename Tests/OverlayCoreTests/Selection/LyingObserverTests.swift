@@ -78,7 +78,7 @@ import OverlayCore
                 // to a gateway's load, which the load model then counts).
                 var estimates: [GatewayID: GatewayEstimate] = [:]
                 for gateway in gateways { estimates[gateway.id] = selector.estimate(for: gateway.id, now: F.start) }
-                let decision = selector.completeRound(probeResults: [], now: F.start)
+                let decision = selector.completeRound(round, now: F.start)
                 // The same selector (same seed) without the liars: the choice they must not move.
                 guard withLiars else {
                     honestChoice = decision.chosen

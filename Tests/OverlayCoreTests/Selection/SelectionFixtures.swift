@@ -52,13 +52,13 @@ enum SelectionFixtures {
     static func complete(
         _ selector: inout GatewaySelector, _ round: SelectionRound, latencies: [GatewayID: Int64], at time: Instant
     ) -> SelectionDecision {
-        let results = round.probes.map { gateway -> Observation in
-            if let ms = latencies[gateway.id] {
-                return selector.makeObservation(of: gateway.id, contentLatency: .milliseconds(ms), bytes: 1024, now: time)
-            }
-            return selector.makeObservation(of: gateway.id, contentLatency: nil, failure: .timeout, now: time)
+        for gateway in round.probes {
+            let result = latencies[gateway.id].map {
+                selector.makeObservation(of: gateway.id, contentLatency: .milliseconds($0), bytes: 1024, now: time)
+            } ?? selector.makeObservation(of: gateway.id, contentLatency: nil, failure: .timeout, now: time)
+            selector.receive(result, now: time)
         }
-        return selector.completeRound(probeResults: results, now: time)
+        return selector.completeRound(round, now: time)
     }
 
     /// Runs a round that must need no probe (every candidate judged by shared data).
@@ -68,7 +68,7 @@ enum SelectionFixtures {
     ) -> SelectionDecision {
         let round = selector.beginRound(now: now, reason: reason)
         #expect(round.probes.isEmpty, "round \(round.number) wanted probes: \(round.probes)", sourceLocation: sourceLocation)
-        return selector.completeRound(probeResults: [], now: now)
+        return selector.completeRound(round, now: now)
     }
 
     /// The standard settings without a probe budget: a collaborative node then probes only

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The queue of items waiting to be piggybacked (SWIM 4.4, memberlist's TransmitLimitedQueue).
 ///
 /// Each item is sent a bounded number of times, `λ · ceil(log10(N + 1))`; items sent fewest
@@ -23,50 +25,72 @@ struct Dissemination: Sendable {
 
     struct Entry: Sendable {
         let item: SignedItem
-        /// A hash of the slot (or, without one, of the item's signature): compared first, so
-        /// the scan for stale entries touches one integer per entry.
-        let key: Int
         /// The slot and the item's rank in it: `(incarnation, rank)` for a membership claim,
         /// `(sequence, 0)` for gateway items.
         let topic: (slot: Slot, rank: (UInt64, Int))?
         var transmits: Int
+        /// When it was queued (a counter): newer items go first among those sent as often.
         let order: UInt64
     }
 
     /// The largest encoded item that fits a datagram alone, in bytes.
     let maxItemSize: Int
-    private(set) var entries: [Entry] = []
+    /// The queued entries by their ``Entry/order``.
+    private var byOrder: [UInt64: Entry] = [:]
+    /// The orders of the queued entries in each slot (usually one; a late lower-ranked item is
+    /// queued beside a higher one, as the agent only queues what it accepted).
+    private var bySlot: [Slot: [UInt64]] = [:]
+    /// The orders of queued items without a slot (votes), by signature: the same item twice is
+    /// queued once.
+    private var bySignature: [Data: UInt64] = [:]
+    /// Orders by transmit count, each oldest first: `sendOrder[t]` holds the entries sent `t`
+    /// times. Removed entries stay until the next compaction (``garbage`` counts them).
+    private var sendOrder: [[UInt64]] = []
+    private var garbage = 0
     private var counter: UInt64 = 0
+
+    /// No item is smaller than this many bytes (its signature alone is 64, its origin 32): a
+    /// datagram with less room left takes no more items.
+    static let smallestItem = 96
+    /// A datagram that found no room for this many queued items in a row is full: the rest of
+    /// a long queue is not scanned for a smaller one (it goes in the next datagram).
+    static let missesBeforeFull = 16
 
     init(maxItemSize: Int) { self.maxItemSize = maxItemSize }
 
-    var isEmpty: Bool { entries.isEmpty }
-    var count: Int { entries.count }
+    var isEmpty: Bool { byOrder.isEmpty }
+    var count: Int { byOrder.count }
 
-    /// Queues an item.
+    /// The queued items, oldest first (for tests and diagnostics).
+    var items: [SignedItem] { byOrder.keys.sorted().compactMap { byOrder[$0]?.item } }
+
+    /// Queues an item, in constant time: the items it makes stale are found through its slot.
     ///
     /// - Returns: `false` if the item can never fit a datagram (and was not queued).
     @discardableResult
     mutating func enqueue(_ item: SignedItem) -> Bool {
         guard item.encodedSize <= maxItemSize else { return false }
         let topic = Self.topic(of: item)
-        let key = topic.map { $0.slot.hashValue } ?? item.wire.signature.hashValue
-        // From the back, removing in place: stale entries are few (one per slot), and removal
-        // by index moves the others without copying them.
-        var index = entries.count
-        while index > 0 {
-            index -= 1
-            guard entries[index].key == key else { continue }
-            let stale: Bool
-            if let topic, let other = entries[index].topic, other.slot == topic.slot {
-                stale = other.rank < topic.rank || entries[index].item == item
-            } else {
-                stale = entries[index].item == item
-            }
-            if stale { entries.remove(at: index) }
-        }
         counter += 1
-        entries.append(Entry(item: item, key: key, topic: topic, transmits: 0, order: counter))
+        if let topic {
+            var kept: [UInt64] = []
+            for order in bySlot[topic.slot] ?? [] {
+                guard let other = byOrder[order] else { continue }
+                if other.topic.map({ $0.rank < topic.rank }) ?? false || other.item == item {
+                    drop(order)
+                } else {
+                    kept.append(order)
+                }
+            }
+            bySlot[topic.slot] = kept + [counter]
+        } else {
+            let signature = item.wire.signature
+            if let order = bySignature[signature], byOrder[order]?.item == item { drop(order) }
+            bySignature[signature] = counter
+        }
+        byOrder[counter] = Entry(item: item, topic: topic, transmits: 0, order: counter)
+        if sendOrder.isEmpty { sendOrder.append([]) }
+        sendOrder[0].append(counter)
         return true
     }
 
@@ -91,24 +115,86 @@ struct Dissemination: Sendable {
 
     /// Takes the items to piggyback on one datagram.
     ///
+    /// Visits the entries sent fewest times first, newest first among those, and stops once
+    /// the datagram has no room for even the smallest item (or found none that fits
+    /// ``missesBeforeFull`` times in a row), so a long queue costs only what is taken (no
+    /// sort, no scan of the rest).
+    ///
     /// - Parameters:
     ///   - budget: the bytes available in the packet.
     ///   - overhead: the extra bytes each item costs in the packet, given its size.
     ///   - limit: the retransmit limit; items that reach it leave the queue.
     /// - Returns: the items, fewest transmissions (then newest) first.
     mutating func take(budget: Int, overhead: (Int) -> Int, limit: Int) -> [SignedItem] {
-        guard !entries.isEmpty, budget > 0 else { return [] }
-        entries.sort { ($0.transmits, -Int64($0.order)) < ($1.transmits, -Int64($1.order)) }
+        guard !byOrder.isEmpty, budget > 0 else { return [] }
         var remaining = budget
         var chosen: [SignedItem] = []
-        for index in entries.indices {
-            let cost = entries[index].item.encodedSize + overhead(entries[index].item.encodedSize)
-            guard cost <= remaining else { continue }
-            remaining -= cost
-            chosen.append(entries[index].item)
-            entries[index].transmits += 1
+        // Entries sent once more this time, by their old count, to file after the pass (so
+        // none is visited twice).
+        var promoted: [(transmits: Int, order: UInt64)] = []
+        var transmits = 0
+        var misses = 0
+        while transmits < sendOrder.count, remaining >= Self.smallestItem, misses < Self.missesBeforeFull {
+            var index = sendOrder[transmits].count
+            var taken: [Int] = []
+            while index > 0, remaining >= Self.smallestItem {
+                index -= 1
+                let order = sendOrder[transmits][index]
+                guard let entry = byOrder[order], entry.transmits == transmits else { continue }
+                let size = entry.item.encodedSize
+                let cost = size + overhead(size)
+                guard cost <= remaining else {
+                    misses += 1
+                    if misses >= Self.missesBeforeFull { break }
+                    continue
+                }
+                misses = 0
+                remaining -= cost
+                chosen.append(entry.item)
+                taken.append(index)
+                promoted.append((transmits, order))
+            }
+            // Indices were collected from the back: removing in that order keeps the rest valid.
+            for position in taken { sendOrder[transmits].remove(at: position) }
+            transmits += 1
         }
-        entries.removeAll { $0.transmits >= limit }
+        for (sent, order) in promoted {
+            let now = sent + 1
+            if now >= limit {
+                drop(order, listed: false)
+                continue
+            }
+            byOrder[order]?.transmits = now
+            while sendOrder.count <= now { sendOrder.append([]) }
+            // Promoted entries of one count arrive newest first; insert each in order.
+            let list = sendOrder[now]
+            var position = list.count
+            while position > 0, list[position - 1] > order { position -= 1 }
+            sendOrder[now].insert(order, at: position)
+        }
+        compactIfNeeded()
         return chosen
+    }
+
+    /// Removes an entry. `listed`: its order is still in ``sendOrder`` (left there as garbage).
+    private mutating func drop(_ order: UInt64, listed: Bool = true) {
+        guard let entry = byOrder.removeValue(forKey: order) else { return }
+        if listed { garbage += 1 }
+        if let slot = entry.topic?.slot {
+            let left = (bySlot[slot] ?? []).filter { $0 != order }
+            bySlot[slot] = left.isEmpty ? nil : left
+        } else if bySignature[entry.item.wire.signature] == order {
+            bySignature[entry.item.wire.signature] = nil
+        }
+    }
+
+    /// Drops removed entries from ``sendOrder`` once they outnumber the live ones.
+    private mutating func compactIfNeeded() {
+        guard garbage > 64, garbage > byOrder.count else { return }
+        for index in sendOrder.indices {
+            sendOrder[index].removeAll { byOrder[$0]?.transmits != index }
+        }
+        while let last = sendOrder.last, last.isEmpty { sendOrder.removeLast() }
+        garbage = 0
     }
 }

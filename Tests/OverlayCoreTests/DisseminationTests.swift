@@ -54,15 +54,15 @@ import Testing
         let newer = Self.observation(by: 1, of: "gw1", sequence: 3)
         queue.enqueue(newer)
         #expect(queue.count == 3)
-        #expect(queue.entries.map(\.item).contains(newer))
-        #expect(!queue.entries.map(\.item).contains(Self.observation(by: 1, of: "gw1", sequence: 1)))
+        #expect(queue.items.contains(newer))
+        #expect(!queue.items.contains(Self.observation(by: 1, of: "gw1", sequence: 1)))
         queue.enqueue(Self.selection(by: 1, of: "gw1", sequence: 4))
         queue.enqueue(Self.selection(by: 1, of: "gw2", sequence: 5))
         queue.enqueue(Self.selection(by: 2, of: "gw2", sequence: 1))
         #expect(queue.count == 5, "one selection per node")
         // An older item arriving late does not evict the newer one.
         queue.enqueue(Self.observation(by: 1, of: "gw1", sequence: 2))
-        #expect(queue.entries.map(\.item).contains(newer))
+        #expect(queue.items.contains(newer))
     }
 
     @Test func newerClaimReplacesOlderClaimsAboutTheSameMember() {
@@ -230,5 +230,68 @@ import Testing
         wire.signature[5] ^= 1
         let forged = try #require(SignedItem(wire: wire))
         #expect(!cache.contains(forged))
+    }
+
+    /// The queue against a plain model of its rules (sort by transmissions then newest, skip
+    /// what does not fit, stop when full, drop at the limit, newer items of a slot replace
+    /// older ones), over random sequences of enqueues and takes.
+    @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
+    func behavesLikeItsSpecificationOverRandomSequences(seed: UInt64) {
+        struct Model {
+            var entries: [(item: SignedItem, slot: Dissemination.Slot?, rank: (UInt64, Int), transmits: Int, order: UInt64)] = []
+            var counter: UInt64 = 0
+            mutating func enqueue(_ item: SignedItem) {
+                let topic = Dissemination.topic(of: item)
+                entries.removeAll { entry in
+                    if let topic, entry.slot == topic.slot { return entry.rank < topic.rank || entry.item == item }
+                    return entry.item == item
+                }
+                counter += 1
+                entries.append((item, topic?.slot, topic?.rank ?? (0, 0), 0, counter))
+            }
+            mutating func take(budget: Int, limit: Int) -> [SignedItem] {
+                entries.sort { ($0.transmits, -Int64($0.order)) < ($1.transmits, -Int64($1.order)) }
+                var remaining = budget, misses = 0
+                var chosen: [SignedItem] = []
+                for index in entries.indices {
+                    guard remaining >= Dissemination.smallestItem, misses < Dissemination.missesBeforeFull else { break }
+                    let size = entries[index].item.encodedSize
+                    let cost = size + DatagramCodec.itemOverhead(size)
+                    guard cost <= remaining else { misses += 1; continue }
+                    misses = 0
+                    remaining -= cost
+                    chosen.append(entries[index].item)
+                    entries[index].transmits += 1
+                }
+                entries.removeAll { $0.transmits >= limit }
+                return chosen
+            }
+        }
+        typealias D = DisseminationTests
+        var rng = DeterministicRandom(seed: seed)
+        var queue = Dissemination(maxItemSize: Agent.maxItemSize)
+        var model = Model()
+        var sequence: UInt64 = 0
+        for step in 0..<600 {
+            if Int.random(in: 0..<3, using: &rng) > 0 {
+                sequence += 1
+                let node = Int.random(in: 1...6, using: &rng)
+                let item: SignedItem
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: item = D.alive(node, incarnation: UInt64.random(in: 1...3, using: &rng))
+                case 1: item = D.suspect(node, by: Int.random(in: 1...6, using: &rng), incarnation: UInt64.random(in: 1...3, using: &rng))
+                case 2: item = D.selection(by: node, of: GatewayID("gw\(Int.random(in: 0..<3, using: &rng))"), sequence: sequence)
+                default: item = D.observation(by: node, of: GatewayID("gw\(Int.random(in: 0..<12, using: &rng))"), sequence: sequence)
+                }
+                queue.enqueue(item)
+                model.enqueue(item)
+            } else {
+                // One retransmit limit per run: the agent's changes only with the member count.
+                let budget = Int.random(in: 0...1_200, using: &rng), limit = 2 + Int(seed % 5)
+                let taken = queue.take(budget: budget, overhead: D.overhead, limit: limit)
+                #expect(taken == model.take(budget: budget, limit: limit), "step \(step), seed \(seed)")
+            }
+            #expect(queue.count == model.entries.count, "step \(step), seed \(seed)")
+        }
     }
 }

@@ -20,16 +20,17 @@ public struct CityScenario: Sendable {
     public var cloudSize: Int
     /// Gateways across the city. Default 400, the paper's figure for guifi.net.
     public var gateways: Int
-    /// Side of the square city, in radio hop lengths. Default 20: a 10-12 km city at 0.5-0.6 km
-    /// of progress per hop; the largest client-gateway distance is then about 30 hops.
+    /// Side of the square city, in radio hop lengths. Default 20 at 175 clouds: a 10-12 km
+    /// city at 0.5-0.6 km of progress per hop; the largest client-gateway distance is then
+    /// 35-37 hops.
     public var citySide: Double = 20
     /// Hops from a client to its cloud's backbone node, uniform in this range. Default 1-2.
     public var accessHops: ClosedRange<Int> = 1...2
     /// A mesh path's length over the straight line, uniform per cloud and gateway. Default 1.0-1.3.
     public var pathStretch: ClosedRange<Double> = 1.0...1.3
     /// The selection horizon, MaxHOPS (RIMO Algorithm 1, line 11) of the horizon-bound strategies.
-    /// Default 5 hops: with 400 gateways over a 20-hop city, about 30-40 gateways lie within it
-    /// (a tenth of the city's), the nearest few 2-3 hops away. Chosen from the geometry, not
+    /// Default 5 hops: with 400 gateways over a 20-hop city, 26-28 gateways lie within it on
+    /// average (7% of the city's), the nearest 2-3 hops away. Chosen from the geometry, not
     /// from results.
     public var horizon: Int = 5
     /// The time counted, after the warm-up. Default 5 min, so that the full scale runs in

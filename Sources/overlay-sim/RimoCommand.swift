@@ -20,7 +20,7 @@ struct RimoCommand: ParsableCommand {
     @Option(help: "How many consecutive seeds to pool.")
     var seeds: Int = 3
 
-    @Option(help: "Scales to run, comma-separated: paper, 200x20, 1000x40 (default all three; paper,200x20 with --through-agents).")
+    @Option(help: "Scales to run, comma-separated: paper, 200x20, 1000x40 (default all three; paper,200x20 with --through-agents), guifi (175 clouds x 200 clients, 400 gateways; guifi:CLOUDSxSIZExGATEWAYS for a smaller city).")
     var scales: String?
 
     @Flag(help: "Run every node's real agent (Agent, GatewayGossip, signed items on the simulated network) instead of the selector alone; above 50 nodes it counts 10 minutes per seed unless --minutes says otherwise (200 agents are slow: see Docs/results.md).")
@@ -65,7 +65,13 @@ struct RimoCommand: ParsableCommand {
     @Option(help: "The strategy for --explain.")
     var strategy: String = "collaborative"
 
-    @Option(help: "Seeds for the 1000x40 scale (it is slow; default 1).")
+    @Option(help: "guifi scales: the selection horizon, MaxHOPS, of the horizon-bound strategies (default 5).")
+    var horizon: Int?
+
+    @Option(help: "guifi scales: measure every Nth cloud; in the collaborative run only those run the collaborative selector, the rest RIMO with the horizon (default 15 at guifi, 1 at guifi:CLOUDSxSIZExGATEWAYS).")
+    var measureEvery: Int?
+
+    @Option(help: "Seeds for the 1000x40 and guifi scales (they are slow; default 1).")
     var largeSeeds: Int = 1
 
     @Option(help: "Strategies to run, comma-separated (default: all six).")
@@ -79,7 +85,7 @@ struct RimoCommand: ParsableCommand {
         case "paper": return .paper
         case "200x20": return .medium
         case "1000x40": return .large
-        default: throw ValidationErrorMessage("unknown scale '\(name)'; use paper, 200x20 or 1000x40")
+        default: throw ValidationErrorMessage("unknown scale '\(name)'; use paper, 200x20, 1000x40, guifi or guifi:CLOUDSxSIZExGATEWAYS")
         }
     }
 
@@ -87,6 +93,18 @@ struct RimoCommand: ParsableCommand {
         let started = ContinuousClock.now
         guard seeds >= 1 else { throw ValidationErrorMessage("--seeds must be at least 1") }
         let scaleNames = scales ?? (throughAgents ? "paper,200x20" : "paper,200x20,1000x40")
+        let cities = try scaleNames.split(separator: ",").compactMap { try cityScenario(String($0)) }
+        if !cities.isEmpty {
+            guard !throughAgents, explain == nil else {
+                throw ValidationErrorMessage("guifi scales run the selectors alone: drop --through-agents and --explain")
+            }
+            guard cities.count == scaleNames.split(separator: ",").count else {
+                throw ValidationErrorMessage("run guifi scales on their own (--scales guifi), not together with paper, 200x20 or 1000x40")
+            }
+            try runCities(cities, seeds: (0..<UInt64(max(1, largeSeeds))).map { seed + $0 })
+            Output.reportRunTime(since: started)
+            return
+        }
         let chosen = try scaleNames.split(separator: ",").map { name -> SelectionScenario in
             var scenario = try Self.scenario(String(name))
             if let jitter { scenario.roundJitter = .milliseconds(Int64(jitter * 1000)) }

@@ -54,7 +54,9 @@ extension Agent {
         var out = wasBehind ? [] : evaluateView(now: now)
         if lastCatchUpAt.map({ now - $0 >= .seconds(1) }) ?? true, let member = membership.members[sender] {
             lastCatchUpAt = now
-            out += sync(to: Destination(id: sender, endpoint: member.endpoint), replyWanted: true, now: now)
+            // A catch-up is about the view: the gateway items (up to 512 of them in a large
+            // cloud) are left to the regular push-pull and to gossip.
+            out += sync(to: Destination(id: sender, endpoint: member.endpoint), replyWanted: true, gatewayItems: false, now: now)
         }
         return out
     }

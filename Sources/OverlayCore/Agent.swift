@@ -381,11 +381,11 @@ public struct Agent: Sendable {
     }
 
     /// Push-pull: the full state, split over as many datagrams as it needs; only the first
-    /// asks for a reply.
-    mutating func sync(to destination: Destination, replyWanted: Bool, now: Instant) -> [AgentDirective] {
+    /// asks for a reply. `gatewayItems: false` leaves out the gateway items (a view catch-up).
+    mutating func sync(to destination: Destination, replyWanted: Bool, gatewayItems: Bool = true, now: Instant) -> [AgentDirective] {
         // Membership first (a joiner needs members before anything about them), then the
         // other subsystems' recent items.
-        let state = membership.fullState() + gatewaySyncItems() + viewSyncItems()
+        let state = membership.fullState() + (gatewayItems ? gatewaySyncItems() : []) + viewSyncItems()
         let view = quorumView?.syncHeader ?? (epoch: 0, lineage: Data(), members: [])
         var out: [AgentDirective] = []
         var index = 0

@@ -86,6 +86,8 @@ struct CityRun {
     }
 
     struct Pending {
+        /// The collaborative selector's round (`nil` for the strategies written here).
+        var round: SelectionRound?
         var samples: [(gateway: Int, latency: Double?)]
         var counted: Bool
     }
@@ -235,6 +237,7 @@ struct CityRun {
         if counted { rounds += 1 }
         let profile = map.profileOf[client]
         var probed: [Int] = []
+        var selectorRound: SelectionRound?
         switch strategy {
         case .omniscient:
             decide(client, gateway: oracleChoice(client, at: time), at: time, counted: counted)
@@ -254,6 +257,7 @@ struct CityRun {
             } else {
                 let reason: ReselectionReason = selectors[index].lastDecision == nil ? .start : .periodic
                 let round = selectors[index].beginRound(now: instant(time), reason: reason)
+                selectorRound = round
                 probed = round.probes.compactMap { indexOf[$0.id] }
             }
         }
@@ -268,7 +272,7 @@ struct CityRun {
             if counted { maxProbedHops = max(maxProbedHops, map.hops[client][g]) }
         }
         if counted { probes += samples.count }
-        pending[client] = Pending(samples: samples, counted: counted)
+        pending[client] = Pending(round: selectorRound, samples: samples, counted: counted)
         if samples.isEmpty {
             completeRound(client, at: time)
         } else {
@@ -305,7 +309,7 @@ struct CityRun {
         guard let round = pending[client] else { return }
         pending[client] = nil
         let index = selectorOf[client]
-        guard index >= 0 else {
+        guard index >= 0, let selectorRound = round.round else {
             // RIMO Algorithm 3: the lowest probed latency (to the millisecond), ties to the
             // nearer gateway, then the smaller index (the name order).
             let best = round.samples.compactMap { sample in sample.latency.map { (sample.gateway, $0) } }.min { lhs, rhs in
@@ -317,11 +321,13 @@ struct CityRun {
         let now = instant(time)
         var observations: [Observation] = []
         for sample in round.samples {
-            observations.append(selectors[index].makeObservation(
+            let observation = selectors[index].makeObservation(
                 of: ids[sample.gateway], contentLatency: sample.latency.map { .milliseconds(Int64(($0 * 1000).rounded())) },
-                failure: sample.latency == nil ? .timeout : nil, now: now))
+                failure: sample.latency == nil ? .timeout : nil, now: now)
+            selectors[index].receive(observation, now: now)
+            observations.append(observation)
         }
-        let decision = selectors[index].completeRound(probeResults: observations, now: now)
+        let decision = selectors[index].completeRound(selectorRound, now: now)
         let counted = round.counted
         for observation in observations { share(.observation(observation, from: client), at: time, counted: counted) }
         if let announcement = decision.announcement { share(.announcement(announcement, from: client), at: time, counted: counted) }

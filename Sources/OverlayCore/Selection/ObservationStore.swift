@@ -107,10 +107,17 @@ public struct ObservationStore: Sendable {
     public var futureTolerance: Duration
 
     /// One observation held, with its signed item (if it came in one) and its load stamp.
-    private struct Held: Sendable {
-        var observation: Observation
-        var item: SignedItem?
-        var clients: Int?
+    /// Immutable and shared: a reference, so the scans over the store (expiry, eviction,
+    /// push-pull) copy one pointer per entry, not its strings and buffers.
+    private final class Held: Sendable {
+        let observation: Observation
+        let item: SignedItem?
+        let clients: Int?
+        init(observation: Observation, item: SignedItem?, clients: Int?) {
+            self.observation = observation
+            self.item = item
+            self.clients = clients
+        }
     }
 
     private var byGateway: [GatewayID: [NodeID: Held]] = [:]
@@ -166,7 +173,8 @@ public struct ObservationStore: Sendable {
         }
         if let observers = byGateway[gateway], observers.count >= maxObserversPerGateway {
             // The gateway's oldest gives way: a scan of at most `maxObserversPerGateway`.
-            guard let oldest = observers.values.lazy.map(\.observation).min(by: isOlder), isOlder(oldest, than: observation) else {
+            guard let oldest = observers.values.min(by: { isOlder($0.observation, than: $1.observation) })?.observation,
+                  isOlder(oldest, than: observation) else {
                 return .crowdedOut
             }
             remove(oldest)
@@ -220,15 +228,24 @@ public struct ObservationStore: Sendable {
     /// observer), at most `limit`: what a push-pull carries.
     public func signedItems(limit: Int) -> [SignedItem] {
         guard limit > 0 else { return [] }
-        var held: [(takenAt: Int64, gateway: GatewayID, observer: NodeID, item: SignedItem)] = []
-        held.reserveCapacity(count)
-        for (gateway, observers) in byGateway {
-            for (observer, kept) in observers {
-                if let item = kept.item { held.append((kept.observation.takenAt.milliseconds, gateway, observer, item)) }
-            }
+        // The times alone first, to find the oldest time that makes the cut; then only the
+        // entries at or after it are gathered and ordered.
+        var times: [Int64] = []
+        times.reserveCapacity(count)
+        for observers in byGateway.values {
+            for kept in observers.values where kept.item != nil { times.append(kept.observation.takenAt.milliseconds) }
         }
-        held.sort { ($1.takenAt, $0.gateway, $0.observer) < ($0.takenAt, $1.gateway, $1.observer) }
-        return held.prefix(limit).map(\.item)
+        guard !times.isEmpty else { return [] }
+        let cut = times.count <= limit ? Int64.min : times.sorted(by: >)[limit - 1]
+        var held: [Held] = []
+        for observers in byGateway.values {
+            for kept in observers.values where kept.item != nil && kept.observation.takenAt.milliseconds >= cut { held.append(kept) }
+        }
+        held.sort {
+            ($1.observation.takenAt, $0.observation.gateway, $0.observation.observer)
+                < ($0.observation.takenAt, $1.observation.gateway, $1.observation.observer)
+        }
+        return held.prefix(limit).compactMap(\.item)
     }
 
     /// How many observations are held with their signed item.

@@ -92,6 +92,10 @@ public struct Agent: Sendable {
 
     var codec: DatagramCodec
     let verifier: any SignatureVerifier
+    /// Answers joins from unverified addresses with a challenge (``JoinGate``).
+    let joinGate: JoinGate
+    /// The cookies seeds issued to this node, for its own joins (``JoinCookieJar``).
+    var joinCookies = JoinCookieJar()
     var dissemination = Dissemination(maxItemSize: Agent.maxItemSize)
     private var verified = VerifiedItemCache()
     private var nextGossip: Instant?
@@ -140,6 +144,7 @@ public struct Agent: Sendable {
         var rng = DeterministicRandom(seed: seed)
         self.settings = settings
         self.verifier = verifier
+        self.joinGate = JoinGate(signer: signer, verifier: verifier, session: session)
         self.codec = DatagramCodec(
             session: session, signer: signer, verifier: verifier, keyring: keyring,
             clockSkewWindow: settings.clockSkewWindow,
@@ -231,6 +236,10 @@ public struct Agent: Sendable {
         case .success(let value):
             opened = value
         }
+        let isJoin = opened.packet.recipient.isEmpty
+        if isJoin, let refusal = screenJoin(opened.packet, from: opened.sender, source: source, size: bytes.count, now: now) {
+            return refusal
+        }
         counters.datagramsReceived += 1
         counters.bytesReceived += bytes.count
 
@@ -253,7 +262,11 @@ public struct Agent: Sendable {
             membership.onNack(probe: nack.probe)
         case .sync(let sync)?:
             out += receiveSyncView(sync, from: sender, now: now)
-            out += perform(membership.onSync(replyWanted: sync.replyWanted, from: sender, source: source), now: now)
+            // A join's reply goes where the join proved it receives (its cookie is bound to
+            // that address), not to the endpoint its claims announce.
+            out += perform(membership.onSync(replyWanted: sync.replyWanted, from: sender, source: source, replyToSource: isJoin), now: now)
+        case .joinChallenge(let challenge)?:
+            out += answerJoinChallenge(challenge, from: source, now: now)
         case .gossip?, nil:
             break
         }
@@ -324,6 +337,7 @@ public struct Agent: Sendable {
             case .send(let message, let destination):
                 out.append(send(message, to: destination, now: now))
             case .sync(let destination, let replyWanted):
+                if destination.id == nil { joinCookies.joinSent(to: destination.endpoint) }
                 out += sync(to: destination, replyWanted: replyWanted, now: now)
             case .broadcast(let item):
                 verified.insert(item)
@@ -400,6 +414,7 @@ public struct Agent: Sendable {
                 $0.viewLineage = view.lineage
                 $0.viewSize = UInt32(view.members.count)
                 $0.viewMembers = members.map(\.data)
+                if destination.id == nil, let cookie = joinCookies.cookie(for: destination.endpoint) { $0.joinCookie = cookie }
             })
             let room = DatagramCodec.packetBudget - Self.headerAllowance(packet)
             var remaining = room
@@ -414,6 +429,7 @@ public struct Agent: Sendable {
                 remaining -= cost
                 index += 1
             }
+            if destination.id == nil { padJoin(&packet) }
             out.append(transmit(packet, to: destination, now: now))
         } while index < state.count || memberIndex < view.members.count
         return out
@@ -434,7 +450,7 @@ public struct Agent: Sendable {
         ((try? packet.serializedBytes() as Data)?.count ?? 0) + 67
     }
 
-    private mutating func transmit(_ packet: Overlayd_V1_Packet, to destination: Destination, now: Instant) -> AgentDirective {
+    mutating func transmit(_ packet: Overlayd_V1_Packet, to destination: Destination, now: Instant) -> AgentDirective {
         let bytes = codec.seal(packet, to: destination.id, now: now)
         counters.datagramsSent += 1
         counters.bytesSent += bytes.count

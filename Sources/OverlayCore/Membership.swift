@@ -421,9 +421,16 @@ public struct Membership: Sendable {
     }
 
     /// Answers a push-pull: with this node's full state if the sender asked for it.
-    public mutating func onSync(replyWanted: Bool, from sender: NodeID, source: PeerEndpoint) -> [MembershipDirective] {
+    ///
+    /// - Parameters:
+    ///   - replyWanted: whether the sender asked for this node's state.
+    ///   - sender: who sent it.
+    ///   - source: the address it came from.
+    ///   - replyToSource: answer at `source` rather than at the endpoint the sender announced
+    ///     (a join, whose cookie proved that `source` receives).
+    public mutating func onSync(replyWanted: Bool, from sender: NodeID, source: PeerEndpoint, replyToSource: Bool = false) -> [MembershipDirective] {
         guard replyWanted else { return [] }
-        let endpoint = members[sender]?.endpoint ?? source
+        let endpoint = replyToSource ? source : members[sender]?.endpoint ?? source
         return [.sync(to: Destination(id: sender, endpoint: endpoint), replyWanted: false)]
     }
 

@@ -112,6 +112,13 @@ public struct Agent: Sendable {
     private var lastSnapshotAt: Instant?
     /// When this node last asked a member for a newer view it saw stated (at most once a second).
     var lastCatchUpAt: Instant?
+    /// The peers of the snapshot this run started from, written into this run's snapshots too
+    /// until this node knows a live member. Without them, a box that restarted and was cut
+    /// off (or lost power) again before it met anyone persisted an empty peer list, and its
+    /// next start knew only its seeds: with those down, nobody could ever reach it again
+    /// (chaos seed 510, where node 4's seeds stayed down). Once it has met a live member,
+    /// push-pull gives it every member and the table is the truth again.
+    private var rememberedPeers: [PeerSnapshot.Peer]
     var rng: DeterministicRandom
 
     /// The largest signed item that fits a datagram alone, leaving room for the packet header:
@@ -135,12 +142,14 @@ public struct Agent: Sendable {
     ///   - bootstrapView: with no restored view, whether this node founds a new cloud (it was
     ///     started without seeds) rather than waiting to learn the view from a member.
     ///   - gatewaySettings: turns gateway selection on (`nil`: gateway items are only relayed).
+    ///   - rememberedPeers: the peers of the snapshot this run starts from (see ``AgentBoot``).
     public init(
         settings: AgentSettings, signer: any MessageSigner, verifier: any SignatureVerifier, keyring: Keyring,
         session: UInt64, incarnation: UInt64, joinTargets: [Destination], seed: UInt64, now: Instant,
         restoredView: PeerSnapshot.ViewState? = nil, bootstrapView: Bool = true,
-        gateways gatewaySettings: GatewayGossipSettings? = nil
+        gateways gatewaySettings: GatewayGossipSettings? = nil, rememberedPeers: [PeerSnapshot.Peer] = []
     ) {
+        self.rememberedPeers = rememberedPeers
         var rng = DeterministicRandom(seed: seed)
         self.settings = settings
         self.verifier = verifier
@@ -332,6 +341,7 @@ public struct Agent: Sendable {
         var out: [AgentDirective] = []
         var snapshotDue = false
         var snapshotNow = false
+        if !rememberedPeers.isEmpty, membership.liveCount > 1 { rememberedPeers = [] }
         for directive in directives {
             switch directive {
             case .send(let message, let destination):
@@ -372,6 +382,10 @@ public struct Agent: Sendable {
             peers: membership.sortedMembers.filter { $0.state != .left }.map {
                 PeerSnapshot.Peer(id: $0.id.hex, name: $0.name, endpoint: $0.endpoint.description)
             })
+        if !rememberedPeers.isEmpty {
+            let listed = Set(snapshot.peers.map(\.id))
+            snapshot.peers += rememberedPeers.filter { !listed.contains($0.id) }
+        }
         if let quorumView, let view = quorumView.view {
             snapshot.view = PeerSnapshot.ViewState(view: view, lastVote: quorumView.lastVote, acceptor: quorumView.acceptor)
         }

@@ -92,6 +92,10 @@ public struct Agent: Sendable {
 
     var codec: DatagramCodec
     let verifier: any SignatureVerifier
+    /// Answers joins from unverified addresses with a challenge (``JoinGate``).
+    let joinGate: JoinGate
+    /// The cookies seeds issued to this node, for its own joins (``JoinCookieJar``).
+    var joinCookies = JoinCookieJar()
     var dissemination = Dissemination(maxItemSize: Agent.maxItemSize)
     private var verified = VerifiedItemCache()
     private var nextGossip: Instant?
@@ -108,6 +112,13 @@ public struct Agent: Sendable {
     private var lastSnapshotAt: Instant?
     /// When this node last asked a member for a newer view it saw stated (at most once a second).
     var lastCatchUpAt: Instant?
+    /// The peers of the snapshot this run started from, written into this run's snapshots too
+    /// until this node knows a live member. Without them, a box that restarted and was cut
+    /// off (or lost power) again before it met anyone persisted an empty peer list, and its
+    /// next start knew only its seeds: with those down, nobody could ever reach it again
+    /// (chaos seed 510, where node 4's seeds stayed down). Once it has met a live member,
+    /// push-pull gives it every member and the table is the truth again.
+    private var rememberedPeers: [PeerSnapshot.Peer]
     var rng: DeterministicRandom
 
     /// The largest signed item that fits a datagram alone, leaving room for the packet header:
@@ -131,15 +142,18 @@ public struct Agent: Sendable {
     ///   - bootstrapView: with no restored view, whether this node founds a new cloud (it was
     ///     started without seeds) rather than waiting to learn the view from a member.
     ///   - gatewaySettings: turns gateway selection on (`nil`: gateway items are only relayed).
+    ///   - rememberedPeers: the peers of the snapshot this run starts from (see ``AgentBoot``).
     public init(
         settings: AgentSettings, signer: any MessageSigner, verifier: any SignatureVerifier, keyring: Keyring,
         session: UInt64, incarnation: UInt64, joinTargets: [Destination], seed: UInt64, now: Instant,
         restoredView: PeerSnapshot.ViewState? = nil, bootstrapView: Bool = true,
-        gateways gatewaySettings: GatewayGossipSettings? = nil
+        gateways gatewaySettings: GatewayGossipSettings? = nil, rememberedPeers: [PeerSnapshot.Peer] = []
     ) {
+        self.rememberedPeers = rememberedPeers
         var rng = DeterministicRandom(seed: seed)
         self.settings = settings
         self.verifier = verifier
+        self.joinGate = JoinGate(signer: signer, verifier: verifier, session: session)
         self.codec = DatagramCodec(
             session: session, signer: signer, verifier: verifier, keyring: keyring,
             clockSkewWindow: settings.clockSkewWindow,
@@ -231,6 +245,10 @@ public struct Agent: Sendable {
         case .success(let value):
             opened = value
         }
+        let isJoin = opened.packet.recipient.isEmpty
+        if isJoin, let refusal = screenJoin(opened.packet, from: opened.sender, source: source, size: bytes.count, now: now) {
+            return refusal
+        }
         counters.datagramsReceived += 1
         counters.bytesReceived += bytes.count
 
@@ -253,7 +271,11 @@ public struct Agent: Sendable {
             membership.onNack(probe: nack.probe)
         case .sync(let sync)?:
             out += receiveSyncView(sync, from: sender, now: now)
-            out += perform(membership.onSync(replyWanted: sync.replyWanted, from: sender, source: source), now: now)
+            // A join's reply goes where the join proved it receives (its cookie is bound to
+            // that address), not to the endpoint its claims announce.
+            out += perform(membership.onSync(replyWanted: sync.replyWanted, from: sender, source: source, replyToSource: isJoin), now: now)
+        case .joinChallenge(let challenge)?:
+            out += answerJoinChallenge(challenge, from: source, now: now)
         case .gossip?, nil:
             break
         }
@@ -319,11 +341,13 @@ public struct Agent: Sendable {
         var out: [AgentDirective] = []
         var snapshotDue = false
         var snapshotNow = false
+        if !rememberedPeers.isEmpty, membership.liveCount > 1 { rememberedPeers = [] }
         for directive in directives {
             switch directive {
             case .send(let message, let destination):
                 out.append(send(message, to: destination, now: now))
             case .sync(let destination, let replyWanted):
+                if destination.id == nil { joinCookies.joinSent(to: destination.endpoint) }
                 out += sync(to: destination, replyWanted: replyWanted, now: now)
             case .broadcast(let item):
                 verified.insert(item)
@@ -358,6 +382,10 @@ public struct Agent: Sendable {
             peers: membership.sortedMembers.filter { $0.state != .left }.map {
                 PeerSnapshot.Peer(id: $0.id.hex, name: $0.name, endpoint: $0.endpoint.description)
             })
+        if !rememberedPeers.isEmpty {
+            let listed = Set(snapshot.peers.map(\.id))
+            snapshot.peers += rememberedPeers.filter { !listed.contains($0.id) }
+        }
         if let quorumView, let view = quorumView.view {
             snapshot.view = PeerSnapshot.ViewState(view: view, lastVote: quorumView.lastVote, acceptor: quorumView.acceptor)
         }
@@ -400,6 +428,7 @@ public struct Agent: Sendable {
                 $0.viewLineage = view.lineage
                 $0.viewSize = UInt32(view.members.count)
                 $0.viewMembers = members.map(\.data)
+                if destination.id == nil, let cookie = joinCookies.cookie(for: destination.endpoint) { $0.joinCookie = cookie }
             })
             let room = DatagramCodec.packetBudget - Self.headerAllowance(packet)
             var remaining = room
@@ -414,6 +443,7 @@ public struct Agent: Sendable {
                 remaining -= cost
                 index += 1
             }
+            if destination.id == nil { padJoin(&packet) }
             out.append(transmit(packet, to: destination, now: now))
         } while index < state.count || memberIndex < view.members.count
         return out
@@ -434,7 +464,7 @@ public struct Agent: Sendable {
         ((try? packet.serializedBytes() as Data)?.count ?? 0) + 67
     }
 
-    private mutating func transmit(_ packet: Overlayd_V1_Packet, to destination: Destination, now: Instant) -> AgentDirective {
+    mutating func transmit(_ packet: Overlayd_V1_Packet, to destination: Destination, now: Instant) -> AgentDirective {
         let bytes = codec.seal(packet, to: destination.id, now: now)
         counters.datagramsSent += 1
         counters.bytesSent += bytes.count

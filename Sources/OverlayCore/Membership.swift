@@ -106,7 +106,7 @@ public struct Membership: Sendable {
     private var nextProbeNumber: UInt64 = 1
     private var joinTargets: [Destination]
     /// When the seeds that are not live members are next reached (``seedRetry(now:)``).
-    private var nextSeedRetry: Instant?
+    private var seedBackoff: SeedBackoff
 
     /// Creates the membership of a starting node.
     ///
@@ -132,6 +132,7 @@ public struct Membership: Sendable {
         self.rng = rng
         self.health = LocalHealth(maximum: settings.awarenessMax)
         self.joinTargets = joinTargets
+        self.seedBackoff = SeedBackoff(initial: settings.joinRetryInterval, maximum: settings.reconnectInterval)
         self.localClaim = SignedItem(
             kind: Self.aliveKind(name: name, endpoint: endpoint, incarnation: incarnation), signer: signer, now: now)
     }
@@ -267,22 +268,18 @@ public struct Membership: Sendable {
     }
 
     /// Once this node knows a live member, it still reaches every configured seed that is not
-    /// one, every ``MembershipSettings/reconnectInterval``: nodes that joined through another
-    /// seed while this one was unreachable (radio links come up in any order) would otherwise
-    /// form a cloud that never meets it, and a view that its founder is missing from. Seeds are
-    /// the join targets without a known key; snapshot peers are members already (the reconnect
-    /// timer retries those that failed).
+    /// one, with a backoff from ``MembershipSettings/joinRetryInterval`` doubling to
+    /// ``MembershipSettings/reconnectInterval`` (``SeedBackoff``): nodes that joined through
+    /// another seed while this one was unreachable (radio links come up in any order) would
+    /// otherwise form a cloud that never meets it, and a view that its founder is missing
+    /// from. Seeds are the join targets without a known key; snapshot peers are members
+    /// already (the reconnect timer retries those that failed).
     private mutating func seedRetry(now: Instant) -> [MembershipDirective] {
-        guard let due = nextSeedRetry else {
-            nextSeedRetry = now + settings.reconnectInterval
-            return []
-        }
-        guard now >= due else { return [] }
-        nextSeedRetry = now + settings.reconnectInterval
         let known = Set(members.values.filter { $0.state == .alive || $0.state == .suspect }.map(\.endpoint))
-        return joinTargets
+        let unmet = joinTargets
             .filter { $0.id == nil && $0.endpoint != localEndpoint && !known.contains($0.endpoint) }
-            .map { .sync(to: $0, replyWanted: true) }
+        let due = Set(seedBackoff.due(unmet: unmet.map(\.endpoint), now: now))
+        return unmet.filter { due.contains($0.endpoint) }.map { .sync(to: $0, replyWanted: true) }
     }
 
     private mutating func reap(now: Instant) -> [MembershipDirective] {
@@ -421,9 +418,16 @@ public struct Membership: Sendable {
     }
 
     /// Answers a push-pull: with this node's full state if the sender asked for it.
-    public mutating func onSync(replyWanted: Bool, from sender: NodeID, source: PeerEndpoint) -> [MembershipDirective] {
+    ///
+    /// - Parameters:
+    ///   - replyWanted: whether the sender asked for this node's state.
+    ///   - sender: who sent it.
+    ///   - source: the address it came from.
+    ///   - replyToSource: answer at `source` rather than at the endpoint the sender announced
+    ///     (a join, whose cookie proved that `source` receives).
+    public mutating func onSync(replyWanted: Bool, from sender: NodeID, source: PeerEndpoint, replyToSource: Bool = false) -> [MembershipDirective] {
         guard replyWanted else { return [] }
-        let endpoint = members[sender]?.endpoint ?? source
+        let endpoint = replyToSource ? source : members[sender]?.endpoint ?? source
         return [.sync(to: Destination(id: sender, endpoint: endpoint), replyWanted: false)]
     }
 

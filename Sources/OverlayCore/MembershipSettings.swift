@@ -59,8 +59,9 @@ public struct MembershipSettings: Sendable, Equatable {
 
     /// Time between attempts to reach one random failed member with a push-pull, so a member
     /// cut off by a partition learns it was declared failed and refutes (serf's reconnect),
-    /// and between attempts to reach the seeds that are not live members (a cloud that formed
-    /// while a seed was unreachable meets it later). Default 30 s.
+    /// and the longest wait between attempts to reach a seed that is not a live member (a
+    /// cloud that formed while a seed was unreachable meets it later; the wait starts at the
+    /// join-retry interval and doubles, ``SeedBackoff``). Default 30 s.
     public var reconnectInterval: Duration = .seconds(30)
 
     /// How long a failed member stays in the table before it is forgotten. Default 24 h, serf's

@@ -389,6 +389,15 @@ public struct QuorumView: Sendable {
             // sign the same vote again (the same change in the same round is no second vote).
             out += reannounce(change, in: voted, view: view, now: now)
         }
+        if state.promised > (state.voted ?? .fast), !state.abstains, promises[state.promised]?[localID] == nil {
+            // Promised a round above its last vote before a restart. A member refuses rounds
+            // below its promise without a word, so unless the promise is heard again every
+            // coordinator that never saw it opens a round this node must refuse, and an epoch
+            // whose running members all promised before a power cut never closes (chaos seed
+            // 1091). Sign the same promise again: it reports the same last vote, since a member
+            // votes in no round below its promise.
+            out += reannouncePromise(state, view: view, now: now)
+        }
         if stable, lastProgress == nil {
             // Something is wanted and nothing moves (for example every voter voted before a
             // restart): start the round timeout.
@@ -512,7 +521,9 @@ public struct QuorumView: Sendable {
     /// Opens a recovery round above every round seen, with this node as coordinator: it
     /// promises the round itself (Paxos phase 1; its promise is the round's opening).
     private mutating func openRecoveryRound(view: CommittedView, now: Instant) -> [QuorumViewDirective] {
-        let ballot = ViewBallot(round: newestBallot.round + 1, coordinator: localID)
+        // Above every round seen and above this node's own promise, so that it can promise it.
+        let promised = acceptor?.promised ?? .fast
+        let ballot = ViewBallot(round: max(newestBallot.round, promised.round) + 1, coordinator: localID)
         attempts += 1
         recoveryRoundsOpened += 1
         return promise(ballot, view: view, now: now)
@@ -525,6 +536,15 @@ public struct QuorumView: Sendable {
         guard ballot > state.promised, !state.abstains else { return [] }
         state.promised = ballot
         acceptor = state
+        let item = recordOwnPromise(state, view: view, now: now)
+        return [.persist, .broadcast(item)] + progress(view: view, now: now)
+    }
+
+    /// Signs this node's promise of `state.promised`, reporting `state`'s last vote, counts it
+    /// among the round's promises and notes the round; the caller broadcasts the item (and
+    /// persists a new promise).
+    private mutating func recordOwnPromise(_ state: ViewAcceptorState, view: CommittedView, now: Instant) -> SignedItem {
+        let ballot = state.promised
         let item = SignedItem(kind: .viewVote(.with {
             $0.epoch = view.epoch
             $0.round = ballot.round
@@ -540,7 +560,13 @@ public struct QuorumView: Sendable {
         }), signer: signer, now: now)
         promises[ballot, default: [:]][localID] = Promise(voted: state.voted, change: state.change, item: item)
         noteBallot(ballot, now: now)
-        return [.persist, .broadcast(item)] + progress(view: view, now: now)
+        return item
+    }
+
+    /// Signs this node's persisted promise again, unchanged, after a restart lost the item.
+    private mutating func reannouncePromise(_ state: ViewAcceptorState, view: CommittedView, now: Instant) -> [QuorumViewDirective] {
+        let item = recordOwnPromise(state, view: view, now: now)
+        return [.broadcast(item)] + progress(view: view, now: now)
     }
 
     /// The change the coordinator of a round must propose, given a majority of promises

@@ -19,6 +19,10 @@ public enum RejectReason: String, Error, Sendable, CaseIterable, Hashable {
     case misdirected
     /// The sender's clock is further from ours than the skew window allows.
     case clockSkew = "clock_skew"
+    /// A join (a push-pull naming no recipient) without a valid cookie for the address it came
+    /// from: answered with a challenge at most its own size, never with this node's state
+    /// (``JoinGate``). A joiner's first attempt at each seed is counted here once.
+    case unverifiedJoin = "unverified_join"
     /// An item that does not decode or breaks a rule of its kind (an ALIVE claim signed by someone else).
     case invalidItem = "invalid_item"
     /// An item whose origin is not in the keyring.

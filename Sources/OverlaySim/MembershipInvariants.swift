@@ -10,7 +10,9 @@ public enum MembershipInvariants {
 
 /// No forged or replayed datagram or item is accepted: every injected attack is refused as
 /// the attack requires (the whole datagram, or every item in it), counted as a refusal, and
-/// leaves the node's membership state exactly as it was (``SimulatedCloud/membershipFingerprint(_:)``).
+/// leaves the node's membership state exactly as it was (``SimulatedCloud/membershipFingerprint(_:)``);
+/// and a refused datagram is answered with no more bytes than it had (a redirected join gets at
+/// most a challenge, so a captured datagram cannot aim a larger reply at anyone).
 public struct NoForgedOrReplayedDatagramAccepted: Invariant {
     /// `no-forged-or-replayed-accepted`.
     public let name = "no-forged-or-replayed-accepted"
@@ -35,6 +37,11 @@ public struct NoForgedOrReplayedDatagramAccepted: Invariant {
         case .refuseDatagram:
             if accepted || step.rejections.isEmpty {
                 return InvariantViolation(invariant: name, time: step.time, detail: "the \(what) was accepted")
+            }
+            if let answer = step.answer, answer.sent > answer.injected {
+                return InvariantViolation(
+                    invariant: name, time: step.time,
+                    detail: "the refused \(what) (\(answer.injected) bytes) was answered with \(answer.sent) bytes")
             }
         case .refuseItems(let count):
             let itemRefusals = step.rejections.filter { $0 == .forgedItem || $0 == .invalidItem || $0 == .unknownOrigin }.count

@@ -32,6 +32,9 @@ public struct StepRecord: Sendable {
     public var fingerprints: (before: UInt64, after: UInt64)?
     /// For an injected datagram: what the attacker did and what the node must do about it.
     public var injection: Injection?
+    /// For an injected datagram: its size, and the bytes the node sent in answer within the
+    /// step (a refused datagram may be answered, by a join challenge, with at most its own size).
+    public var answer: (injected: Int, sent: Int)?
 }
 
 /// A datagram an attacker put on the air, and what the receiving node must do with it.
@@ -43,8 +46,9 @@ public struct Injection: Sendable, Equatable {
         /// A datagram the recipient already accepted, sent to another node.
         case redirect
         /// A captured join datagram (it names no recipient, since the joiner does not know the
-        /// seed's key yet), sent to another node. Not in ``standard``: the core accepts it once
-        /// per receiver by design of the join; `Docs/results.md` discusses it.
+        /// seed's key yet), sent to another node from the joiner's address. The node must
+        /// refuse it and answer at most with a challenge no larger than the join (``JoinGate``):
+        /// it carries no cookie that node issued to that address.
         case redirectJoin = "redirect-join"
         /// A captured datagram with one byte changed.
         case tamper
@@ -172,7 +176,9 @@ public final class SimulatedCloud {
     /// Whether to keep recent datagrams for ``capturedAccepted`` and ``capturedLost``.
     /// Default `false` (it costs a copy reference per datagram).
     public var capturesTraffic = false
-    /// The last datagrams that reached their recipient and were accepted (at most 256).
+    /// The last datagrams that reached their recipient and were accepted (at most 256), or
+    /// passed every check of the codec but were refused as joins without a cookie
+    /// (``OverlayCore/RejectReason/unverifiedJoin``): genuine datagrams an attacker may capture.
     public private(set) var capturedAccepted: [CapturedDatagram] = []
     /// The last datagrams lost on the way, never delivered (at most 256).
     public private(set) var capturedLost: [CapturedDatagram] = []
@@ -400,12 +406,14 @@ public final class SimulatedCloud {
                 record.fingerprints = (fingerprintBefore, membershipFingerprint(index))
                 record.injection = injection
             }
-            if capturesTraffic, accepted, !injected {
+            if capturesTraffic, !injected, accepted || directives.contains(.rejected(.unverifiedJoin)) {
                 remember(CapturedDatagram(from: Int(from), to: index, bytes: bytes, recipientStarts: nodes[index].starts), in: &capturedAccepted)
             }
             datagramsDelivered += 1
             record.kind = .delivery(from: Int(from), accepted: accepted, injected: injected)
+            let sentBefore = bytesSent
             handle(directives, from: index, into: &record)
+            if injected { record.answer = (bytes.count, bytesSent - sentBefore) }
             return record
         case .wake(let node):
             let index = Int(node)

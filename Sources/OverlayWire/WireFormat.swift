@@ -32,6 +32,9 @@ public enum SigningDomain: String, Sendable, CaseIterable {
     case packet = "overlayd/1/packet"
     /// A relayed item, signed by its origin.
     case item = "overlayd/1/item"
+    /// A join cookie, signed by the member that issued it to a joiner's address (`JoinGate` in
+    /// the core): only ever checked by its own issuer.
+    case joinCookie = "overlayd/1/join-cookie"
 
     /// The bytes actually signed: the tag, a zero byte, then the payload.
     public func message(for payload: Data) -> Data {

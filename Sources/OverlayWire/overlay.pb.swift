@@ -178,6 +178,14 @@ public nonisolated struct Overlayd_V1_Packet: Sendable {
     set {message = .gossip(newValue)}
   }
 
+  public var joinChallenge: Overlayd_V1_JoinChallenge {
+    get {
+      if case .joinChallenge(let v)? = message {return v}
+      return Overlayd_V1_JoinChallenge()
+    }
+    set {message = .joinChallenge(newValue)}
+  }
+
   /// piggybacked items, each signed by its origin, relayed byte for byte
   public var items: [Overlayd_V1_SignedItem] = []
 
@@ -191,6 +199,7 @@ public nonisolated struct Overlayd_V1_Packet: Sendable {
     case nack(Overlayd_V1_Nack)
     case sync(Overlayd_V1_Sync)
     case gossip(Overlayd_V1_Gossip)
+    case joinChallenge(Overlayd_V1_JoinChallenge)
 
   }
 
@@ -285,6 +294,41 @@ public nonisolated struct Overlayd_V1_Sync: Sendable {
 
   /// some of those members' public keys (each sync datagram carries a share)
   public var viewMembers: [Data] = []
+
+  /// a join (no recipient): the receiver's challenge to this address, echoed; without it the join is answered only with a challenge
+  public var joinCookie: Overlayd_V1_JoinChallenge {
+    get {_joinCookie ?? Overlayd_V1_JoinChallenge()}
+    set {_joinCookie = newValue}
+  }
+  /// Returns true if `joinCookie` has been explicitly set.
+  public var hasJoinCookie: Bool {self._joinCookie != nil}
+  /// Clears the value of `joinCookie`. Subsequent reads from it will return its default value.
+  public mutating func clearJoinCookie() {self._joinCookie = nil}
+
+  /// a join asking for a reply: zeros, so the datagram is never smaller than the challenge it may get
+  public var padding: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _joinCookie: Overlayd_V1_JoinChallenge? = nil
+}
+
+/// A member's answer to a join from an address it has not verified, instead of its full state:
+/// the joiner sends its join again, from that address, with this challenge in Sync.join_cookie
+/// (return routability, as DTLS's HelloVerifyRequest cookie and QUIC's Retry token). Never
+/// larger than the join it answers, so a replayed join cannot be used to aim traffic elsewhere.
+public nonisolated struct Overlayd_V1_JoinChallenge: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the challenger's clock when it made the cookie, Unix ms
+  public var issuedAtMs: UInt64 = 0
+
+  /// the challenger's signature over the joiner's key and address, its session and issued_at_ms
+  public var cookie: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -636,7 +680,7 @@ nonisolated extension Overlayd_V1_Datagram: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Overlayd_V1_Packet: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Packet"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recipient\0\u{1}session\0\u{1}sequence\0\u{3}sent_at_ms\0\u{3}view_epoch\0\u{3}view_lineage\0\u{2}\u{4}ping\0\u{1}ack\0\u{3}ping_request\0\u{1}nack\0\u{1}sync\0\u{1}gossip\0\u{2}\u{5}items\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recipient\0\u{1}session\0\u{1}sequence\0\u{3}sent_at_ms\0\u{3}view_epoch\0\u{3}view_lineage\0\u{2}\u{4}ping\0\u{1}ack\0\u{3}ping_request\0\u{1}nack\0\u{1}sync\0\u{1}gossip\0\u{3}join_challenge\0\u{2}\u{4}items\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -728,6 +772,19 @@ nonisolated extension Overlayd_V1_Packet: SwiftProtobuf.Message, SwiftProtobuf._
           self.message = .gossip(v)
         }
       }()
+      case 16: try {
+        var v: Overlayd_V1_JoinChallenge?
+        var hadOneofValue = false
+        if let current = self.message {
+          hadOneofValue = true
+          if case .joinChallenge(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.message = .joinChallenge(v)
+        }
+      }()
       case 20: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
       default: break
       }
@@ -781,6 +838,10 @@ nonisolated extension Overlayd_V1_Packet: SwiftProtobuf.Message, SwiftProtobuf._
     case .gossip?: try {
       guard case .gossip(let v)? = self.message else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+    }()
+    case .joinChallenge?: try {
+      guard case .joinChallenge(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
     }()
     case nil: break
     }
@@ -940,7 +1001,7 @@ nonisolated extension Overlayd_V1_Nack: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Overlayd_V1_Sync: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Sync"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}reply_wanted\0\u{3}view_epoch\0\u{3}view_lineage\0\u{3}view_size\0\u{3}view_members\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}reply_wanted\0\u{3}view_epoch\0\u{3}view_lineage\0\u{3}view_size\0\u{3}view_members\0\u{3}join_cookie\0\u{1}padding\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -953,12 +1014,18 @@ nonisolated extension Overlayd_V1_Sync: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 3: try { try decoder.decodeSingularBytesField(value: &self.viewLineage) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.viewSize) }()
       case 5: try { try decoder.decodeRepeatedBytesField(value: &self.viewMembers) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._joinCookie) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.padding) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.replyWanted != false {
       try visitor.visitSingularBoolField(value: self.replyWanted, fieldNumber: 1)
     }
@@ -974,6 +1041,12 @@ nonisolated extension Overlayd_V1_Sync: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.viewMembers.isEmpty {
       try visitor.visitRepeatedBytesField(value: self.viewMembers, fieldNumber: 5)
     }
+    try { if let v = self._joinCookie {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if !self.padding.isEmpty {
+      try visitor.visitSingularBytesField(value: self.padding, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -983,6 +1056,43 @@ nonisolated extension Overlayd_V1_Sync: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.viewLineage != rhs.viewLineage {return false}
     if lhs.viewSize != rhs.viewSize {return false}
     if lhs.viewMembers != rhs.viewMembers {return false}
+    if lhs._joinCookie != rhs._joinCookie {return false}
+    if lhs.padding != rhs.padding {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Overlayd_V1_JoinChallenge: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".JoinChallenge"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}issued_at_ms\0\u{1}cookie\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.issuedAtMs) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.cookie) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.issuedAtMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.issuedAtMs, fieldNumber: 1)
+    }
+    if !self.cookie.isEmpty {
+      try visitor.visitSingularBytesField(value: self.cookie, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Overlayd_V1_JoinChallenge, rhs: Overlayd_V1_JoinChallenge) -> Bool {
+    if lhs.issuedAtMs != rhs.issuedAtMs {return false}
+    if lhs.cookie != rhs.cookie {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

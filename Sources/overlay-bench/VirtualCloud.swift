@@ -172,6 +172,7 @@ struct VirtualCloud {
         case .nack?: kind = "nack"
         case .sync?: kind = "sync"
         case .gossip?: kind = "gossip"
+        case .joinChallenge?: kind = "join-challenge"
         case nil: kind = "none"
         }
         let items = packet.items.map { signed -> (String, Int) in

@@ -1,4 +1,5 @@
 import Foundation
+import OverlayWire
 import Testing
 @testable import OverlayCore
 
@@ -75,6 +76,38 @@ import Testing
             settings: AgentSettings(name: "node0", endpoint: Self.me), signer: TestKeys.signer(0), verifier: FakeVerifier(),
             keyring: TestKeys.keyring(count: 4), seed: 1, now: Self.t0)
         #expect(joiner.quorumView?.view == nil)
+    }
+
+    /// Chaos seed 510: a node restarted, was stopped again before it met anyone, and its next
+    /// start knew only its seeds, which were down: nobody could reach it any more.
+    @Test func aRestartThatMeetsNobodyKeepsItsSnapshotsPeersUntilItMeetsAMember() throws {
+        let peers = [
+            PeerSnapshot.Peer(id: TestKeys.id(2).hex, name: "node2", endpoint: TestKeys.endpoint(2).description),
+            PeerSnapshot.Peer(id: TestKeys.id(3).hex, name: "node3", endpoint: TestKeys.endpoint(3).description),
+        ]
+        let boot = AgentBoot(
+            endpoint: Self.me, seeds: [TestKeys.endpoint(1)], snapshot: PeerSnapshot(incarnation: 2, session: 5, peers: peers), now: Self.t0)
+        let keyring = TestKeys.keyring(count: 4)
+        var agent = boot.makeAgent(
+            settings: AgentSettings(name: "node0", endpoint: Self.me), signer: TestKeys.signer(0), verifier: FakeVerifier(),
+            keyring: keyring, seed: 1, now: Self.t0)
+        let written = agent.start(now: Self.t0).compactMap { directive -> PeerSnapshot? in
+            if case .persist(let snapshot) = directive { snapshot } else { nil }
+        }
+        #expect(try #require(written.last).peers == peers, "the snapshot written at start keeps the peers")
+        _ = agent.onTick(now: Self.t0 + .seconds(20))
+        #expect(agent.snapshot.peers == peers, "still nobody met")
+
+        // Node 2 answers: from now on the table is what is persisted.
+        var codec = DatagramCodec(
+            session: 9, signer: TestKeys.signer(2), verifier: FakeVerifier(), keyring: keyring, clockSkewWindow: nil,
+            rateLimit: RateLimiter(ratePerSecond: 100, burst: 100))
+        var packet = Overlayd_V1_Packet()
+        packet.message = .gossip(.init())
+        packet.items = [Claims.alive(TestKeys.signer(2), incarnation: 1, name: "node2", endpoint: TestKeys.endpoint(2), at: Self.t0).wire]
+        _ = agent.onDatagram(codec.seal(packet, to: TestKeys.id(0), now: Self.t0 + .seconds(21)), from: TestKeys.endpoint(2), now: Self.t0 + .seconds(21))
+        #expect(agent.membership.members[TestKeys.id(2)]?.state == .alive)
+        #expect(agent.snapshot.peers.map(\.id) == [TestKeys.id(2).hex])
     }
 
     /// Records every call, in order.

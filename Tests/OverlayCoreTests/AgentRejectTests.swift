@@ -115,10 +115,11 @@ import Testing
         // Only a join (a sync to a seed whose key is unknown) may leave the recipient out.
         let anonymousPing = fixture.datagram(from: 1, to: nil, message: .ping(.with { $0.probe = 2 }))
         Self.expectRefused(anonymousPing, .misdirected, in: &fixture)
+        // A join is let through the codec, and answered with a challenge (AgentJoinChallengeTests).
         let join = fixture.datagram(from: 3, to: nil, message: .sync(.with { $0.replyWanted = true }), items: [AgentFixture.alive(3)])
-        let reply = fixture.deliver(join)
-        #expect(fixture.agent.membership.members[TestKeys.id(3)]?.state == .alive)
-        #expect(reply.contains { $0.transmitted?.to == TestKeys.endpoint(3) })
+        let reply = fixture.deliver(join, from: 3)
+        #expect(reply.first == .rejected(.unverifiedJoin))
+        #expect(PacketKind.of(reply.last?.transmitted?.bytes ?? Data())?.kind == .joinChallenge)
     }
 
     @Test func datagramOutsideTheClockSkewWindowIsRefused() {

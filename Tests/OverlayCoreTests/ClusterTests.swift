@@ -31,7 +31,18 @@ import Testing
                 #expect(mesh.reportedStates(of: subject, seenBy: observer) == [.alive])
             }
         }
-        #expect(mesh.rejections.isEmpty)
+        // Each joiner's first join carries no cookie: the seed refuses it once (and only it) and
+        // answers with a challenge no larger than the join; the join sent again with the cookie
+        // is answered with the seed's state.
+        #expect(mesh.rejections.count == 5)
+        #expect(mesh.rejections.allSatisfy { $0.node == 0 && $0.reason == .unverifiedJoin })
+        let challenges = mesh.transmissions.filter { $0.kind == .joinChallenge }
+        #expect(Set(challenges.compactMap(\.to)) == Set(1...5))
+        #expect(challenges.allSatisfy { $0.from == 0 })
+        for challenge in challenges {
+            let join = try #require(mesh.transmissions.last { $0.from == challenge.to && $0.to == 0 && $0.time <= challenge.time && $0.kind == .sync(replyWanted: true) })
+            #expect(challenge.size <= join.size, "a challenge of \(challenge.size) bytes answered a join of \(join.size)")
+        }
         #expect(mesh.transmissions.allSatisfy { $0.size <= WireFormat.datagramBudget })
         // The joiners' first datagrams are syncs to the seed, which does not know their keys yet.
         let first = try #require(mesh.transmissions.first { $0.from == 1 })
@@ -113,6 +124,7 @@ import Testing
     @Test func restartWithSnapshotAndNoSeedRejoinsAtAHigherIncarnation() throws {
         var mesh = try Self.joinedCloud(count: 4, seed: 31)
         mesh.run(for: .seconds(5))
+        let joinRefusals = mesh.rejections.count
         let node = 3
         let snapshot = try #require(mesh.nodes[node].persisted)
         #expect(snapshot.incarnation == 1)
@@ -133,7 +145,8 @@ import Testing
         #expect(joins.map(\.to) == [0, 1, 2])
         #expect(joins.allSatisfy { $0.kind == .sync(replyWanted: true) })
         #expect(mesh.nodes[node].agent.membership.incarnation == 2)
-        #expect(mesh.rejections.isEmpty, "the new session is accepted by everyone's replay guard")
+        #expect(mesh.rejections.count == joinRefusals, "the new session is accepted by everyone's replay guard (and its joins name their recipients: no challenge)")
+        #expect(mesh.rejections.allSatisfy { $0.reason == .unverifiedJoin }, "only the first joins of the cloud were refused")
     }
 
     @Test func indirectProbeKeepsAMemberAliveWhenOnlyTheDirectPathIsBroken() throws {

@@ -295,7 +295,7 @@ import Testing
         #expect(syncs.first?.time == Self.t0 + .seconds(30))
     }
 
-    @Test func aSeedThatIsNotALiveMemberIsReachedAgainAtTheReconnectPace() throws {
+    @Test func aSeedThatIsNotALiveMemberIsReachedAgainWithABackoffToTheReconnectPace() throws {
         // Node 0 joined through node 5 while its other seed (node 9's address) was unreachable.
         // No probes within the test (members stay alive without acks to answer).
         let seed = Destination(id: nil, endpoint: TestKeys.endpoint(9))
@@ -315,12 +315,27 @@ import Testing
         }
         var cutOff = membership(knowing: [Self.x])
         let times = seedSyncs(cutOff.advance(to: Self.t0 + .seconds(95)))
-        // From the first join-timer tick on, one sync every reconnect interval: 32, 62 and 92 s.
-        #expect(times.count == 3, "\(times)")
-        #expect(times.first.map { $0 >= Self.t0 + settings.reconnectInterval } == true)
-        #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 == settings.reconnectInterval })
+        // Found unmet at the start: first after the join-retry interval (2 s), then waits of
+        // 4, 8 and 16 s, then every reconnect interval (30 s).
+        #expect(times.map { ($0 - Self.t0).milliseconds / 1000 } == [2, 6, 14, 30, 60, 90], "\(times)")
+        let waits = zip(times, times.dropFirst()).map { $1 - $0 }
+        #expect(times.first == Self.t0 + settings.joinRetryInterval)
+        #expect(waits.last == settings.reconnectInterval)
+        #expect(waits.allSatisfy { $0 <= settings.reconnectInterval })
         // Once the seed's address is a live member's, it is left alone.
         var met = membership(knowing: [Self.x, 9])
         #expect(seedSyncs(met.advance(to: Self.t0 + .seconds(95))).isEmpty)
+    }
+
+    @Test func aSeedMetAndLostAgainStartsItsBackoffOver() {
+        var backoff = SeedBackoff(initial: .seconds(2), maximum: .seconds(30))
+        let seed = TestKeys.endpoint(9)
+        func tries(at seconds: [Int64]) -> [Int64] {
+            seconds.filter { !backoff.due(unmet: [seed], now: Self.t0 + .seconds($0)).isEmpty }
+        }
+        #expect(tries(at: Array(0...40)) == [2, 6, 14, 30], "2 s, then twice the wait up to 30 s")
+        #expect(backoff.due(unmet: [], now: Self.t0 + .seconds(41)).isEmpty, "met: forgotten")
+        #expect(tries(at: Array(42...50)) == [44, 48])
+        #expect(SeedBackoff(initial: .seconds(5), maximum: .seconds(1)).maximum == .seconds(5), "never below the first wait")
     }
 }

@@ -309,6 +309,28 @@ import Testing
         #expect(view.acceptor?.voted == nil, "round 1 is below the promise made before the restart")
     }
 
+    /// Chaos seed 1091 (before the fix): every running member had promised a round before a
+    /// power cut. A member refuses lower rounds silently, so nobody learned the promised round,
+    /// every coordinator opened rounds that were refused, and the epoch never closed.
+    @Test(arguments: [nil, ViewBallot.fast] as [ViewBallot?])
+    func aRestartedMemberAnnouncesItsPromiseAgainAndOpensRoundsAboveIt(voted: ViewBallot?) {
+        var state = ViewAcceptorState(epoch: 7)
+        let p = ViewChange(remove: [Self.ids[4]])
+        state.promised = ViewBallot(round: 2, coordinator: Self.ids[3])
+        state.voted = voted
+        state.change = voted.map { _ in p }
+        var view = Self.restartedMember(acceptor: state)
+        let (out, _) = Self.evaluateRepeatedly(&view, [1: .alive, 2: .alive, 3: .alive, 4: .failed], seconds: 10)
+        let cast = Self.cast(out).filter(\.promise)
+        let again = cast.filter { $0.ballot == state.promised }
+        #expect(again.count == 1, "the promise is signed again, once")
+        #expect(again.first?.change == (voted == nil ? ViewChange() : p), "reporting the same last vote")
+        #expect(view.round >= 2, "the promised round counts as seen")
+        #expect(cast.contains { $0.ballot == ViewBallot(round: 3, coordinator: Self.ids[0]) },
+                "nobody else moves: this node opens a round above its own promise, which it can promise")
+        #expect(!cast.contains { $0.ballot.round == 1 }, "no round below the promise is opened")
+    }
+
     @Test func aSecondDifferentVoteFromOneMemberIsIgnoredAndCounted() {
         var view = Self.view(for: 0)
         _ = view.onVote(Self.vote(by: 1, remove: [Self.ids[4]]), now: Self.t0)

@@ -9,7 +9,9 @@
 /// - **session**: above the persisted session and at least the clock's milliseconds, so every
 ///   member's ``ReplayGuard`` accepts the new run even if this box's clock went backwards;
 /// - **join targets**: the seeds other than the node itself, then the snapshot's peers, so a
-///   restart rejoins through the peers it knew even when no seed is configured;
+///   restart rejoins through the peers it knew even when no seed is configured; the agent
+///   keeps those peers in its own snapshots until it has met a live member, so a box cut off
+///   again before it met anyone does not forget them;
 /// - **the quorum view**: the persisted view and this node's promises and votes, when the
 ///   snapshot has them; otherwise the node **founds** a new cloud (a view of one) only when no
 ///   seed but itself is configured, and every other node waits to learn the view from a
@@ -30,6 +32,8 @@ public struct AgentBoot: Sendable, Equatable {
     public let restoredView: PeerSnapshot.ViewState?
     /// Whether this start continues a persisted run (a snapshot was found).
     public let isRestart: Bool
+    /// The snapshot's peers, kept in the agent's snapshots until it meets a live member.
+    public let rememberedPeers: [PeerSnapshot.Peer]
 
     /// Applies the policy.
     ///
@@ -47,6 +51,7 @@ public struct AgentBoot: Sendable, Equatable {
         foundsCloud = others.isEmpty
         restoredView = snapshot?.view
         isRestart = snapshot != nil
+        rememberedPeers = snapshot?.peers ?? []
     }
 
     /// The agent this boot starts.
@@ -68,6 +73,6 @@ public struct AgentBoot: Sendable, Equatable {
         Agent(
             settings: settings, signer: signer, verifier: verifier, keyring: keyring, session: session,
             incarnation: incarnation, joinTargets: joinTargets, seed: seed, now: now, restoredView: restoredView,
-            bootstrapView: foundsCloud, gateways: gateways)
+            bootstrapView: foundsCloud, gateways: gateways, rememberedPeers: rememberedPeers)
     }
 }

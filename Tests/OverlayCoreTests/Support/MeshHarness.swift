@@ -11,6 +11,7 @@ enum PacketKind: Equatable, Sendable {
     case nack(probe: UInt64)
     case sync(replyWanted: Bool)
     case gossip
+    case joinChallenge
     case none
 
     /// Decodes the datagram's packet; `nil` if it does not decode.
@@ -24,6 +25,7 @@ enum PacketKind: Equatable, Sendable {
         case .nack(let nack)?: .nack(probe: nack.probe)
         case .sync(let sync)?: .sync(replyWanted: sync.replyWanted)
         case .gossip?: .gossip
+        case .joinChallenge?: .joinChallenge
         case nil: .none
         }
         return (kind, packet)

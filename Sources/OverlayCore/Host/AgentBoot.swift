@@ -1,3 +1,5 @@
+import OverlayWire
+
 /// How a node starts or restarts: the one boot policy of every host of the ``Agent`` (the
 /// daemon's `NodeRuntime`, the simulator's `SimulatedCloud`, the core tests' harness).
 ///
@@ -30,6 +32,8 @@ public struct AgentBoot: Sendable, Equatable {
     public let restoredView: PeerSnapshot.ViewState?
     /// Whether this start continues a persisted run (a snapshot was found).
     public let isRestart: Bool
+    /// The key statements restored from the snapshot (those that no longer decode are skipped).
+    public let keyStatements: [SignedItem]
 
     /// Applies the policy.
     ///
@@ -47,6 +51,9 @@ public struct AgentBoot: Sendable, Equatable {
         foundsCloud = others.isEmpty
         restoredView = snapshot?.view
         isRestart = snapshot != nil
+        keyStatements = (snapshot?.keyStatements ?? []).compactMap { bytes in
+            (try? Overlayd_V1_SignedItem(serializedBytes: bytes)).flatMap(SignedItem.init(wire:))
+        }
     }
 
     /// The agent this boot starts.
@@ -68,6 +75,6 @@ public struct AgentBoot: Sendable, Equatable {
         Agent(
             settings: settings, signer: signer, verifier: verifier, keyring: keyring, session: session,
             incarnation: incarnation, joinTargets: joinTargets, seed: seed, now: now, restoredView: restoredView,
-            bootstrapView: foundsCloud, gateways: gateways)
+            bootstrapView: foundsCloud, gateways: gateways, keyStatements: keyStatements)
     }
 }

@@ -153,7 +153,8 @@ public struct KeyTrust: Sendable {
     /// Records a verified key statement (the caller has checked the origin's signature).
     ///
     /// The rules: the origin must be a known key, not revoked. A roll names a successor that is
-    /// no known key and extends a chain shorter than ``maxRollsPerRoot``; a second, different
+    /// no other key's successor and has not rolled itself (so chains never loop), and extends a
+    /// chain shorter than ``maxRollsPerRoot``; a second, different
     /// roll from the same key marks it ``equivocated``. A revocation names a known key and is
     /// signed by it or by an operator key of the keyring file.
     ///
@@ -171,8 +172,10 @@ public struct KeyTrust: Sendable {
                 append(item)
                 return .recorded
             }
-            guard roll.successor != roll.predecessor, !isKnown(roll.successor) else {
-                return .refused("its successor \(roll.successor.shortForm) is already a known key")
+            // The successor may be listed in the keyring file (the operator listed it ahead, or
+            // it is the node's own key, which a node always admits): it then stands on its own.
+            guard roll.successor != roll.predecessor, predecessors[roll.successor] == nil, rolls[roll.successor] == nil else {
+                return .refused("its successor \(roll.successor.shortForm) is already a successor or has rolled itself")
             }
             guard let (_, depth) = root(of: roll.predecessor), depth < Self.maxRollsPerRoot else {
                 return .refused("the key has rolled \(Self.maxRollsPerRoot) times since the keyring listed it; list its successor in the keyring file")

@@ -172,9 +172,12 @@ import Testing
         #expect(trust.validity(of: Self.a2.nodeID).until == Self.t0 + .seconds(86_400 * 30))
     }
 
-    @Test func aSuccessorCannotBeAKnownKeyNorCanAnOutsiderRoll() {
+    @Test func aRollCannotTakeOverAnotherKeyNorCanAnOutsiderRoll() {
         var trust = KeyTrust(keyring: Self.keyring)
-        #expect(trust.record(Self.roll(Self.a, to: Self.b)) != .recorded, "a roll cannot claim another member's key")
+        #expect(trust.record(Self.roll(Self.a, to: Self.b)) == .recorded, "a roll to a listed key is recorded")
+        #expect(trust.record(KeyRevocation.signed(revoking: Self.a.nodeID, by: Self.a, now: Self.t0)) == .recorded)
+        #expect(trust.admits(Self.b.nodeID, at: Self.t0), "but the listed key stands on its own, even when its predecessor is revoked")
+        #expect(trust.record(Self.roll(Self.b, to: Self.a)) != .recorded, "and a chain never loops back to a key that rolled")
         #expect(trust.record(Self.roll(Self.x, to: Self.a3)) != .recorded, "an outsider cannot roll into the cloud")
         #expect(!trust.admits(Self.a3.nodeID, at: Self.t0))
     }

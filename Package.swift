@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "OverlayWireTests", dependencies: ["OverlayWire"]),
         .testTarget(name: "OverlayCoreTests", dependencies: ["OverlayCore"], exclude: ["Hops/Fixtures"]),
         .testTarget(name: "OverlayNodeTests", dependencies: ["OverlayNode"]),
-        .testTarget(name: "OverlayClientTests", dependencies: ["OverlayClient", "OverlayNode"]),
+        .testTarget(name: "OverlayClientTests", dependencies: ["OverlayClient", "OverlayCore", "OverlayNode"]),
         .testTarget(name: "OverlaySimTests", dependencies: ["OverlaySim", "OverlayCore", "OverlayWire"]),
         .testTarget(
             name: "IntegrationTests",

@@ -30,6 +30,12 @@ enum ItemTargets {
         target("item-view-vote", "quorum view votes and promises into QuorumView via the agent") {
             (try? Overlayd_V1_ViewVote(serializedBytes: $0)).map { .viewVote($0) }
         },
+        target("item-key-roll", "key rolls into KeyTrust via the agent") {
+            (try? Overlayd_V1_KeyRoll(serializedBytes: $0)).map { .keyRoll($0) }
+        },
+        target("item-key-revocation", "key revocations into KeyTrust via the agent") {
+            (try? Overlayd_V1_KeyRevocation(serializedBytes: $0)).map { .keyRevocation($0) }
+        },
     ]
 
     private static func target(
@@ -82,6 +88,14 @@ enum ItemTargets {
         removal.round = 1
         removal.coordinator = FuzzKeys.id(2).data
         out.append((.viewVote(removal), 2))
+        var roll = Overlayd_V1_KeyRoll()
+        roll.successor = Data(repeating: 0xA5, count: 32)
+        roll.validFromMs = UInt64(FuzzCloud.t0.milliseconds)
+        roll.overlapUntilMs = UInt64(FuzzCloud.t0.milliseconds) + 1_209_600_000
+        out.append((.keyRoll(roll), 2))
+        var revocation = Overlayd_V1_KeyRevocation()
+        revocation.key = FuzzKeys.id(2).data
+        out.append((.keyRevocation(revocation), 2))
         return out
     }
 }
@@ -95,6 +109,8 @@ extension Overlayd_V1_Item.OneOf_Kind {
         case .gateway: "gateway"
         case .selection: "selection"
         case .viewVote: "view-vote"
+        case .keyRoll: "key-roll"
+        case .keyRevocation: "key-revocation"
         }
     }
 
@@ -106,6 +122,8 @@ extension Overlayd_V1_Item.OneOf_Kind {
         case .gateway(let message): try? message.serializedBytes()
         case .selection(let message): try? message.serializedBytes()
         case .viewVote(let message): try? message.serializedBytes()
+        case .keyRoll(let message): try? message.serializedBytes()
+        case .keyRevocation(let message): try? message.serializedBytes()
         }
     }
 }

@@ -111,4 +111,7 @@ public struct APIErrorCode: RawRepresentable, Codable, Hashable, Sendable, Custo
     public static let requestTimeout = APIErrorCode("request_timeout")
     /// The API already serves as many connections as it allows (HTTP 503).
     public static let tooManyConnections = APIErrorCode("too_many_connections")
+    /// A key change (add, roll, retire, revoke) was refused; the message says why, for example
+    /// a key that already rolled or a revocation this node's key may not sign (HTTP 422).
+    public static let keyRefused = APIErrorCode("key_refused")
 }

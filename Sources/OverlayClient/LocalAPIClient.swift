@@ -133,6 +133,37 @@ public struct LocalAPIClient: Sendable {
         try decode(ReloadResponse.self, from: fetch(Self.reloadPath, method: "POST"), route: Self.reloadPath)
     }
 
+    /// `GET /v1/keys`, decoded.
+    ///
+    /// - Returns: the keys this node knows, with validity and state.
+    /// - Throws: ``LocalAPIError``.
+    public func keys() throws(LocalAPIError) -> KeysResponse {
+        try decode(KeysResponse.self, from: fetch(Self.keysPath), route: Self.keysPath)
+    }
+
+    /// One key change (`POST /v1/keys/add`, `roll`, `retire` or `revoke`), decoded.
+    ///
+    /// - Parameter target: the request target, from ``keysChangePath(_:_:)``.
+    /// - Returns: the key table after the change and the daemon's sentence about it.
+    /// - Throws: ``LocalAPIError``; a refused change is an API error with code `key_refused`.
+    public func changeKeys(_ target: String) throws(LocalAPIError) -> KeysResponse {
+        try decode(KeysResponse.self, from: fetch(target, method: "POST"), route: target)
+    }
+
+    /// The request target of the key table.
+    public static let keysPath = "/v1/keys"
+
+    /// The request target of a key change with its parameters, percent-encoded.
+    ///
+    /// - Parameters:
+    ///   - action: `add`, `roll`, `retire` or `revoke`.
+    ///   - parameters: name and value pairs, in order (`nil` values are left out).
+    /// - Returns: for example `/v1/keys/roll?overlap_days=14`.
+    public static func keysChangePath(_ action: String, _ parameters: [(String, String?)]) -> String {
+        let query = parameters.compactMap { name, value in value.map { name + "=" + percentEncoded($0) } }
+        return keysPath + "/" + action + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+    }
+
     /// The request target of the reload route.
     public static let reloadPath = "/v1/reload"
 

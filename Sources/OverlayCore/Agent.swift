@@ -80,7 +80,7 @@ public struct Agent: Sendable {
     /// The settings in force.
     public let settings: AgentSettings
     /// SWIM membership.
-    public private(set) var membership: Membership
+    public internal(set) var membership: Membership
     /// The quorum view, unless disabled in the settings.
     public internal(set) var quorumView: QuorumView?
     /// Gateway observations, announcements and the selector, when gateway selection is on.
@@ -143,11 +143,14 @@ public struct Agent: Sendable {
     ///     started without seeds) rather than waiting to learn the view from a member.
     ///   - gatewaySettings: turns gateway selection on (`nil`: gateway items are only relayed).
     ///   - rememberedPeers: the peers of the snapshot this run starts from (see ``AgentBoot``).
+    ///   - keyStatements: the key rolls and revocations recorded before a restart
+    ///     (``PeerSnapshot/keyStatements``), recorded again (``KeyTrust``).
     public init(
         settings: AgentSettings, signer: any MessageSigner, verifier: any SignatureVerifier, keyring: Keyring,
         session: UInt64, incarnation: UInt64, joinTargets: [Destination], seed: UInt64, now: Instant,
         restoredView: PeerSnapshot.ViewState? = nil, bootstrapView: Bool = true,
-        gateways gatewaySettings: GatewayGossipSettings? = nil, rememberedPeers: [PeerSnapshot.Peer] = []
+        gateways gatewaySettings: GatewayGossipSettings? = nil, rememberedPeers: [PeerSnapshot.Peer] = [],
+        keyStatements: [SignedItem] = []
     ) {
         self.rememberedPeers = rememberedPeers
         var rng = DeterministicRandom(seed: seed)
@@ -158,6 +161,10 @@ public struct Agent: Sendable {
             session: session, signer: signer, verifier: verifier, keyring: keyring,
             clockSkewWindow: settings.clockSkewWindow,
             rateLimit: RateLimiter(ratePerSecond: settings.senderRatePerSecond, burst: settings.senderBurst))
+        if !keyStatements.isEmpty {
+            codec.trust = KeyTrust(keyring: keyring, restoring: keyStatements, verifier: verifier)
+            codec.formerIDs = Self.formerIDs(of: signer.nodeID, in: codec.trust)
+        }
         self.membership = Membership(
             name: settings.name, endpoint: settings.endpoint, incarnation: incarnation, signer: signer,
             settings: settings.membership, joinTargets: joinTargets, rng: rng.split(), now: now)
@@ -297,7 +304,15 @@ public struct Agent: Sendable {
         }
         // An item too large to be relayed in a datagram of its own is refused outright.
         guard let item = SignedItem(wire: wire), item.encodedSize <= Self.maxItemSize else { return reject(.invalidItem) }
-        guard codec.keyring.admits(item.origin, at: now) else { return reject(.unknownOrigin) }
+        // A key statement needs only a known, unrevoked origin (a roll outlives the overlap in
+        // which its origin is admitted: a member that joins later must still learn it).
+        let isKeyStatement = KeyStatement.isKeyStatement(item)
+        if isKeyStatement, codec.trust.hasRecorded(item) {
+            counters.itemsDuplicate += 1
+            return []
+        }
+        guard codec.trust.admits(item.origin, at: now) || (isKeyStatement && codec.trust.isKnown(item.origin))
+        else { return reject(.unknownOrigin) }
         counters.itemsVerified += 1
         guard item.verify(with: verifier) else {
             // An honest relay forwards only items it verified: the datagram's sender is to blame.
@@ -313,6 +328,8 @@ public struct Agent: Sendable {
             return receiveGatewayItem(item, now: now)
         case .viewVote?:
             return receiveViewVote(item, now: now)
+        case .keyRoll?, .keyRevocation?:
+            return receiveKeyStatement(item, now: now)
         case nil:
             // An item kind from a newer version: keep relaying it so upgrades can roll out.
             relay(item)
@@ -337,7 +354,7 @@ public struct Agent: Sendable {
 
     // MARK: Directives from membership
 
-    private mutating func perform(_ directives: [MembershipDirective], now: Instant) -> [AgentDirective] {
+    mutating func perform(_ directives: [MembershipDirective], now: Instant) -> [AgentDirective] {
         var out: [AgentDirective] = []
         var snapshotDue = false
         var snapshotNow = false
@@ -389,6 +406,9 @@ public struct Agent: Sendable {
         if let quorumView, let view = quorumView.view {
             snapshot.view = PeerSnapshot.ViewState(view: view, lastVote: quorumView.lastVote, acceptor: quorumView.acceptor)
         }
+        if !codec.trust.statements.isEmpty {
+            snapshot.keyStatements = codec.trust.statements.compactMap { try? $0.wire.serializedBytes() as Data }
+        }
         return snapshot
     }
 
@@ -411,9 +431,10 @@ public struct Agent: Sendable {
     /// Push-pull: the full state, split over as many datagrams as it needs; only the first
     /// asks for a reply. `gatewayItems: false` leaves out the gateway items (a view catch-up).
     mutating func sync(to destination: Destination, replyWanted: Bool, gatewayItems: Bool = true, now: Instant) -> [AgentDirective] {
-        // Membership first (a joiner needs members before anything about them), then the
-        // other subsystems' recent items.
-        let state = membership.fullState() + (gatewayItems ? gatewaySyncItems() : []) + viewSyncItems()
+        // Key statements first (a member needs a roll before it admits the successor's claims),
+        // then membership (a joiner needs members before anything about them), then the other
+        // subsystems' recent items.
+        let state = keySyncItems + membership.fullState() + (gatewayItems ? gatewaySyncItems() : []) + viewSyncItems()
         let view = quorumView?.syncHeader ?? (epoch: 0, lineage: Data(), members: [])
         var out: [AgentDirective] = []
         var index = 0

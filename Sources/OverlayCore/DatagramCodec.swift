@@ -7,20 +7,40 @@ import OverlayWire
 /// version, admission (the keyring), the sender's rate, the recipient, replay, the sender's
 /// clock, and only then the Ed25519 signature. A datagram refused at any step is reported with
 /// its ``RejectReason`` and changes no state.
+///
+/// Admission is by ``KeyTrust``: the keyring file and the recorded key statements. A sender the
+/// trust does not know yet is admitted when its datagram is a sync carrying the ``KeyRoll``
+/// that introduces it (signed by a key this node admits), so a node that missed a rotation
+/// while it was away can rejoin through members that have all rolled (Serf issue 579). That
+/// costs one more signature check, at most ``introductionRate`` a second per predecessor key.
 public struct DatagramCodec: Sendable {
     /// This node's session (see ``ReplayGuard``).
     public let session: UInt64
     /// The datagrams sealed so far in this session.
     public private(set) var sequence: UInt64 = 0
-    /// The admitted keys.
-    public var keyring: Keyring
+    /// The admitted keys: the keyring and the recorded key statements.
+    public var trust: KeyTrust
+    /// The keyring file in force.
+    public var keyring: Keyring {
+        get { trust.keyring }
+        set { trust.keyring = newValue }
+    }
+    /// This node's earlier keys, still in their overlap after a roll: datagrams addressed to
+    /// them are accepted, as peers that knew the node only by its old key address it so.
+    public var formerIDs: Set<NodeID> = []
     /// How far a sender's clock may be from ours; `nil` disables the check.
     public let clockSkewWindow: Duration?
 
-    private let signer: any MessageSigner
+    /// Signs as this node (the agent signs its own key statements and claims with it too).
+    let signer: any MessageSigner
     private let verifier: any SignatureVerifier
     private var replay = ReplayGuard()
     private var limiter: RateLimiter
+    private var introductions = RateLimiter(ratePerSecond: Self.introductionRate, burst: Self.introductionRate * 2)
+
+    /// Introductions (an unknown sender presenting its roll) checked per second per
+    /// predecessor key. 2: a rolled node syncs with a few members at a time.
+    public static let introductionRate: Double = 2
 
     /// The bytes a datagram adds around its packet: version (2), sender (34), signature (66),
     /// and the packet's own tag and 2-byte length (3).
@@ -36,7 +56,7 @@ public struct DatagramCodec: Sendable {
         self.session = session
         self.signer = signer
         self.verifier = verifier
-        self.keyring = keyring
+        self.trust = KeyTrust(keyring: keyring)
         self.clockSkewWindow = clockSkewWindow
         self.limiter = rateLimit
     }
@@ -76,13 +96,15 @@ public struct DatagramCodec: Sendable {
         guard let sender = NodeID(bytes: datagram.sender), datagram.signature.count == WireFormat.signatureLength else {
             return .failure(.malformed)
         }
-        guard keyring.admits(sender, at: now) else { return .failure(.unknownSender) }
+        let admitted = trust.admits(sender, at: now)
+        guard admitted || !trust.isKnown(sender) else { return .failure(.unknownSender) }
+        guard admitted || introduction(of: sender, in: datagram, now: now) else { return .failure(.unknownSender) }
         guard limiter.admit(sender, now: now) else { return .failure(.rateLimited) }
         guard let packet = try? Overlayd_V1_Packet(serializedBytes: datagram.packet) else { return .failure(.malformed) }
         if packet.recipient.isEmpty {
             // Only a join (a sync to a seed whose key the sender cannot know yet) may omit it.
             guard case .sync? = packet.message else { return .failure(.misdirected) }
-        } else if packet.recipient != signer.nodeID.data {
+        } else if packet.recipient != signer.nodeID.data, !(NodeID(bytes: packet.recipient).map(formerIDs.contains) ?? false) {
             return .failure(.misdirected)
         }
         guard replay.isFresh(sender: sender, session: packet.session, sequence: packet.sequence) else {
@@ -96,6 +118,21 @@ public struct DatagramCodec: Sendable {
         }
         replay.record(sender: sender, session: packet.session, sequence: packet.sequence)
         return .success((sender, packet))
+    }
+
+    /// Whether an unknown sender's datagram is a sync that carries the roll introducing it.
+    /// Cheap first: the packet must decode as a sync and name an admitted predecessor whose
+    /// introduction budget is not spent; only then is the roll's signature checked.
+    private mutating func introduction(of sender: NodeID, in datagram: Overlayd_V1_Datagram, now: Instant) -> Bool {
+        guard let packet = try? Overlayd_V1_Packet(serializedBytes: datagram.packet), case .sync? = packet.message else { return false }
+        for wire in packet.items {
+            guard let item = SignedItem(wire: wire), case .roll(let roll)? = KeyStatement(item), roll.successor == sender,
+                  trust.wouldAdmit(roll, at: now)
+            else { continue }
+            guard introductions.admit(roll.predecessor, now: now) else { return false }
+            return item.verify(with: verifier)
+        }
+        return false
     }
 
     /// The extra bytes an item of `size` bytes costs inside a packet: its tag (field 20: two

@@ -3,12 +3,13 @@
 /// An operator manages it as a text file (`keyring` in the state directory), one key a line:
 ///
 ///     # comment
-///     <64 hex digits> [name] [from=YYYY-MM-DD] [until=YYYY-MM-DD]
+///     <64 hex digits> [name] [from=YYYY-MM-DD] [until=YYYY-MM-DD] [role=operator]
 ///
 /// `from` and `until` (UTC days, `until` inclusive) let a community rotate a node's key with
 /// overlapping validity: list the new key with `from=`, the old one with `until=`, and both work
 /// during the overlap. Datagrams and items from keys not admitted at the current time are
-/// dropped before any signature is checked.
+/// dropped before any signature is checked. `role=operator` lets a key revoke any key
+/// cloud-wide (``KeyTrust``); a node rolls its own key without editing the file.
 public struct Keyring: Sendable, Equatable {
     /// One admitted key.
     public struct Entry: Sendable, Equatable {
@@ -20,13 +21,29 @@ public struct Keyring: Sendable, Equatable {
         public var validFrom: Instant?
         /// The first instant the key is no longer valid, if limited.
         public var validUntil: Instant?
+        /// Whether the key may revoke any key cloud-wide (`role=operator`). Default `false`:
+        /// a key may revoke only itself.
+        public var mayRevoke: Bool
 
         /// Creates an entry; with no limits the key is valid forever.
-        public init(id: NodeID, label: String? = nil, validFrom: Instant? = nil, validUntil: Instant? = nil) {
+        public init(id: NodeID, label: String? = nil, validFrom: Instant? = nil, validUntil: Instant? = nil, mayRevoke: Bool = false) {
             self.id = id
             self.label = label
             self.validFrom = validFrom
             self.validUntil = validUntil
+            self.mayRevoke = mayRevoke
+        }
+
+        /// The entry as a line of the keyring file (``Keyring/parse(_:source:)`` reads it back).
+        /// Limits are whole UTC days: `from=` the day ``validFrom`` falls in, `until=` the day
+        /// before the one ``validUntil`` falls in (the file's `until` is inclusive).
+        public var line: String {
+            var fields = [id.hex]
+            if let label { fields.append(label) }
+            if let validFrom { fields.append("from=\(CalendarDay(containing: validFrom))") }
+            if let validUntil { fields.append("until=\(CalendarDay(containing: validUntil - .milliseconds(1)))") }
+            if mayRevoke { fields.append("role=operator") }
+            return fields.joined(separator: " ")
         }
 
         /// Whether the key is valid at `now`.
@@ -86,10 +103,15 @@ public struct Keyring: Sendable, Equatable {
                         throw KeyringError(description: "\(place): '\(field)' is not a date (write \(key)=YYYY-MM-DD)")
                     }
                     if key == "from" { entry.validFrom = day.start } else { entry.validUntil = day.start + .seconds(86_400) }
+                } else if field.hasPrefix("role=") {
+                    guard field == "role=operator" else {
+                        throw KeyringError(description: "\(place): '\(field)' is not a role (the one role is role=operator)")
+                    }
+                    entry.mayRevoke = true
                 } else if entry.label == nil {
                     entry.label = field
                 } else {
-                    throw KeyringError(description: "\(place): unexpected '\(field)' (a line is: KEY [name] [from=YYYY-MM-DD] [until=YYYY-MM-DD])")
+                    throw KeyringError(description: "\(place): unexpected '\(field)' (a line is: KEY [name] [from=YYYY-MM-DD] [until=YYYY-MM-DD] [role=operator])")
                 }
             }
             keyring.insert(entry)
@@ -105,8 +127,28 @@ public struct KeyringError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A UTC calendar day, for keyring validity limits.
-struct CalendarDay {
+struct CalendarDay: CustomStringConvertible {
     let year: Int, month: Int, day: Int
+
+    /// The day `instant` falls in (civil-from-days, the inverse of ``start``).
+    init(containing instant: Instant) {
+        let days = Int(instant.milliseconds >= 0 ? instant.milliseconds / 86_400_000 : (instant.milliseconds - 86_399_999) / 86_400_000)
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    }
+
+    /// `YYYY-MM-DD`.
+    var description: String {
+        func pad(_ value: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(value).count)) + String(value) }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
 
     init?(parsing text: String) {
         let parts = text.split(separator: "-").compactMap { Int($0) }

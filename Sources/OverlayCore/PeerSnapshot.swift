@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a node persists so that a restart rejoins without seeds and continues above its old
 /// incarnation and session (the shell writes it crash-safely: temp file, fsync, rename).
 public struct PeerSnapshot: Codable, Sendable, Equatable {
@@ -48,6 +50,9 @@ public struct PeerSnapshot: Codable, Sendable, Equatable {
     public var peers: [Peer]
     /// The quorum view, when this node has one (absent in snapshots of older versions).
     public var view: ViewState?
+    /// The key rolls and revocations this node recorded (``KeyTrust``), each the signed item's
+    /// bytes as its origin signed them (base64 in the file); absent when there are none.
+    public var keyStatements: [Data]?
 
     /// Creates a snapshot.
     public init(incarnation: UInt64, session: UInt64, peers: [Peer]) {

@@ -434,6 +434,22 @@ public nonisolated struct Overlayd_V1_Item: Sendable {
     set {kind = .viewVote(newValue)}
   }
 
+  public var keyRoll: Overlayd_V1_KeyRoll {
+    get {
+      if case .keyRoll(let v)? = kind {return v}
+      return Overlayd_V1_KeyRoll()
+    }
+    set {kind = .keyRoll(newValue)}
+  }
+
+  public var keyRevocation: Overlayd_V1_KeyRevocation {
+    get {
+      if case .keyRevocation(let v)? = kind {return v}
+      return Overlayd_V1_KeyRevocation()
+    }
+    set {kind = .keyRevocation(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// only append to this list
@@ -443,6 +459,8 @@ public nonisolated struct Overlayd_V1_Item: Sendable {
     case gateway(Overlayd_V1_GatewayAnnouncement)
     case selection(Overlayd_V1_SelectionAnnouncement)
     case viewVote(Overlayd_V1_ViewVote)
+    case keyRoll(Overlayd_V1_KeyRoll)
+    case keyRevocation(Overlayd_V1_KeyRevocation)
 
   }
 
@@ -619,6 +637,44 @@ public nonisolated struct Overlayd_V1_ViewVote: Sendable {
 
   /// promise: that round's coordinator (empty: the fast round)
   public var votedCoordinator: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The origin's own key rolled over to `successor` (Docs/security.md, "Key rotation"). A member
+/// that admits the origin admits the successor from `valid_from_ms`, for as long as the keyring
+/// entry the chain started from; the origin itself is retired from `overlap_until_ms`. A key
+/// rolls at most once: two different rolls from one key revoke it and its successors.
+public nonisolated struct Overlayd_V1_KeyRoll: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the new public key, 32 bytes
+  public var successor: Data = Data()
+
+  /// Unix ms from which the successor is admitted
+  public var validFromMs: UInt64 = 0
+
+  /// Unix ms from which the origin is no longer admitted
+  public var overlapUntilMs: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Revokes `key` cloud-wide, and every successor rolled from it that the keyring does not list
+/// itself. Valid from the key itself, or from a key the keyring marks `role=operator`.
+public nonisolated struct Overlayd_V1_KeyRevocation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the revoked public key, 32 bytes
+  public var key: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1189,7 +1245,7 @@ nonisolated extension Overlayd_V1_SignedItem: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Overlayd_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Item"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{3}issued_at_ms\0\u{2}\u{8}member\0\u{1}observation\0\u{1}gateway\0\u{1}selection\0\u{3}view_vote\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{3}issued_at_ms\0\u{2}\u{8}member\0\u{1}observation\0\u{1}gateway\0\u{1}selection\0\u{3}view_vote\0\u{3}key_roll\0\u{3}key_revocation\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1264,6 +1320,32 @@ nonisolated extension Overlayd_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._Me
           self.kind = .viewVote(v)
         }
       }()
+      case 15: try {
+        var v: Overlayd_V1_KeyRoll?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .keyRoll(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .keyRoll(v)
+        }
+      }()
+      case 16: try {
+        var v: Overlayd_V1_KeyRevocation?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .keyRevocation(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .keyRevocation(v)
+        }
+      }()
       default: break
       }
     }
@@ -1300,6 +1382,14 @@ nonisolated extension Overlayd_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._Me
     case .viewVote?: try {
       guard case .viewVote(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+    }()
+    case .keyRoll?: try {
+      guard case .keyRoll(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+    }()
+    case .keyRevocation?: try {
+      guard case .keyRevocation(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
     }()
     case nil: break
     }
@@ -1592,6 +1682,76 @@ nonisolated extension Overlayd_V1_ViewVote: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.promise != rhs.promise {return false}
     if lhs.votedRound != rhs.votedRound {return false}
     if lhs.votedCoordinator != rhs.votedCoordinator {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Overlayd_V1_KeyRoll: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeyRoll"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}successor\0\u{3}valid_from_ms\0\u{3}overlap_until_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.successor) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.validFromMs) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.overlapUntilMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.successor.isEmpty {
+      try visitor.visitSingularBytesField(value: self.successor, fieldNumber: 1)
+    }
+    if self.validFromMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.validFromMs, fieldNumber: 2)
+    }
+    if self.overlapUntilMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.overlapUntilMs, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Overlayd_V1_KeyRoll, rhs: Overlayd_V1_KeyRoll) -> Bool {
+    if lhs.successor != rhs.successor {return false}
+    if lhs.validFromMs != rhs.validFromMs {return false}
+    if lhs.overlapUntilMs != rhs.overlapUntilMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Overlayd_V1_KeyRevocation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeyRevocation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.key) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularBytesField(value: self.key, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Overlayd_V1_KeyRevocation, rhs: Overlayd_V1_KeyRevocation) -> Bool {
+    if lhs.key != rhs.key {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -183,6 +183,8 @@ struct VirtualCloud {
             case .gateway?: return ("gateway", size)
             case .selection?: return ("selection", size)
             case .viewVote?: return ("view-vote", size)
+            case .keyRoll?: return ("key-roll", size)
+            case .keyRevocation?: return ("key-revocation", size)
             case nil: return ("unknown", size)
             }
         }

@@ -23,7 +23,7 @@ struct Overlayctl: ParsableCommand {
         version: overlayctlVersion,
         subcommands: [
             StatusCommand.self, PeersCommand.self, GatewaysCommand.self, SelectionCommand.self,
-            ObservationsCommand.self, EventsCommand.self, ReloadCommand.self, KeygenCommand.self,
+            ObservationsCommand.self, EventsCommand.self, ReloadCommand.self, KeysCommand.self, KeygenCommand.self,
         ]
     )
 

@@ -130,7 +130,9 @@ extension Overlayd {
             } catch {
                 throw fail(error)
             }
-            let api = APIServer(socketPath: configuration.socket, socketMode: configuration.socketMode, provider: runtime, version: overlaydVersion)
+            let api = APIServer(
+                socketPath: configuration.socket, socketMode: configuration.socketMode, provider: runtime, version: overlaydVersion,
+                socketGroup: configuration.socketGroupID)
             let metricsServer = configuration.metricsAddress.map {
                 MetricsServer(address: $0, provider: runtime, version: overlaydVersion)
             }

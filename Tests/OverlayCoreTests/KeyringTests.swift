@@ -86,7 +86,7 @@ import Testing
 
     @Test func extraFieldIsAnError() {
         let error5 = #expect(throws: KeyringError.self) { try Keyring.parse("\(Self.a.hex) alice smith", source: "keyring") }
-        #expect(error5?.description == "keyring line 1: unexpected 'smith' (a line is: KEY [name] [from=YYYY-MM-DD] [until=YYYY-MM-DD])")
+        #expect(error5?.description == "keyring line 1: unexpected 'smith' (a line is: KEY [name] [from=YYYY-MM-DD] [until=YYYY-MM-DD] [role=operator])")
     }
 
     @Test func calendarDaysConvertToUTCMidnight() throws {

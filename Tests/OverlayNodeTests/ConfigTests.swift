@@ -306,6 +306,17 @@ import Testing
         #expect(table.key == "node")
     }
 
+    @Test func theSocketGroupIsAGroupOfThisSystem() throws {
+        let byName = try ConfigFile.parse(text: "[api]\nsocket_group = \"root\"\n", source: Self.file)
+        #expect(byName.socketGroup == "root")
+        #expect(byName.socketGroupID == 0)
+        #expect(try ConfigFile.parse(text: "[api]\nsocket_group = \"0\"\n", source: Self.file).socketGroupID == 0)
+        #expect(try ConfigFile.parse(text: "", source: Self.file).socketGroupID == nil, "default: the daemon's own group")
+        let missing = try #require(parseError("[api]\nsocket_group = \"no-such-group-overlayd\"\n"))
+        #expect(missing.key == "api.socket_group")
+        #expect(missing.description.contains("no group of this system"))
+    }
+
     @Test func integersAreAcceptedWhereFactorsAreExpected() throws {
         let config = try ConfigFile.parse(text: "[membership]\nsuspicion_multiplier = 4\n", source: Self.file)
         #expect(config.membership.suspicionMultiplier == 4)

@@ -1,3 +1,5 @@
+import OverlayWire
+
 /// How a node starts or restarts: the one boot policy of every host of the ``Agent`` (the
 /// daemon's `NodeRuntime`, the simulator's `SimulatedCloud`, the core tests' harness).
 ///
@@ -34,6 +36,8 @@ public struct AgentBoot: Sendable, Equatable {
     public let isRestart: Bool
     /// The snapshot's peers, kept in the agent's snapshots until it meets a live member.
     public let rememberedPeers: [PeerSnapshot.Peer]
+    /// The key statements restored from the snapshot (those that no longer decode are skipped).
+    public let keyStatements: [SignedItem]
 
     /// Applies the policy.
     ///
@@ -52,6 +56,9 @@ public struct AgentBoot: Sendable, Equatable {
         restoredView = snapshot?.view
         isRestart = snapshot != nil
         rememberedPeers = snapshot?.peers ?? []
+        keyStatements = (snapshot?.keyStatements ?? []).compactMap { bytes in
+            (try? Overlayd_V1_SignedItem(serializedBytes: bytes)).flatMap(SignedItem.init(wire:))
+        }
     }
 
     /// The agent this boot starts.
@@ -73,6 +80,7 @@ public struct AgentBoot: Sendable, Equatable {
         Agent(
             settings: settings, signer: signer, verifier: verifier, keyring: keyring, session: session,
             incarnation: incarnation, joinTargets: joinTargets, seed: seed, now: now, restoredView: restoredView,
-            bootstrapView: foundsCloud, gateways: gateways, rememberedPeers: rememberedPeers)
+            bootstrapView: foundsCloud, gateways: gateways, rememberedPeers: rememberedPeers,
+            keyStatements: keyStatements)
     }
 }

@@ -26,6 +26,38 @@ public struct APIRouter: Sendable {
             summary: "every known gateway with the cloud's estimate of it"
         ) { _ throws(APIRejection) in { router in await router.gatewayRoute("/v1/gateways") { await router.gateways($0) } } },
         APIRoute(
+            path: "/v1/keys", method: "GET", queryParameters: [],
+            summary: "the keys this node admits (keyring file and successors): validity and state"
+        ) { _ throws(APIRejection) in { router in await router.keys(nil) } },
+        APIRoute(
+            path: "/v1/keys/add", method: "POST", queryParameters: ["key", "label", "from", "until", "role"], access: .write,
+            summary: "list a key in this node's keyring file (or replace its line) and reload it (write)"
+        ) { query throws(APIRejection) in
+            let entry = try KeyQuery.entry(query)
+            return { router in await router.keys(.add(entry)) }
+        },
+        APIRoute(
+            path: "/v1/keys/retire", method: "POST", queryParameters: ["key"], access: .write,
+            summary: "end a listed key's validity on this node at once (write)"
+        ) { query throws(APIRejection) in
+            let key = try KeyQuery.key(query)
+            return { router in await router.keys(.retire(key)) }
+        },
+        APIRoute(
+            path: "/v1/keys/revoke", method: "POST", queryParameters: ["key"], access: .write,
+            summary: "revoke a key cloud-wide, signed by this node's key (itself or an operator key) (write)"
+        ) { query throws(APIRejection) in
+            let key = try KeyQuery.key(query)
+            return { router in await router.keys(.revoke(key)) }
+        },
+        APIRoute(
+            path: "/v1/keys/roll", method: "POST", queryParameters: ["overlap_days"], access: .write,
+            summary: "roll this node's key: a new key announced under the old one, both admitted for the overlap (write)"
+        ) { query throws(APIRejection) in
+            let overlap = try KeyQuery.overlap(query)
+            return { router in await router.keys(.roll(overlap: overlap)) }
+        },
+        APIRoute(
             path: "/v1/membership", method: "GET", queryParameters: [],
             summary: "the quorum view: epoch, members, quorum and pending proposals"
         ) { _ throws(APIRejection) in { router in await router.membership() } },
@@ -190,6 +222,24 @@ public struct APIRouter: Sendable {
     }
 
     /// Runs a handler that needs a ``GatewayAPIProvider``; `503 unavailable` without one.
+    private func keys(_ change: KeyChange?) async -> APIResponse {
+        guard let keysProvider = provider as? any KeysAPIProvider else {
+            return errorResponse(.unavailable(path: "/v1/keys"))
+        }
+        var answer: KeysResponse
+        if let change {
+            switch await keysProvider.changeKeys(change) {
+            case .success(let table): answer = table
+            case .failure(let refusal): return errorResponse(APIRejection(status: 422, code: .keyRefused, message: refusal.description))
+            }
+        } else {
+            answer = await keysProvider.keys()
+        }
+        answer.schema = APISchema.version
+        answer.version = version
+        return json(answer)
+    }
+
     private func gatewayRoute(
         _ path: String, _ body: (any GatewayAPIProvider) async throws -> APIResponse
     ) async -> APIResponse {

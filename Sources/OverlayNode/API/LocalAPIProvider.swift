@@ -92,3 +92,17 @@ public protocol ReloadAPIProvider: LocalAPIProvider {
     /// the old settings kept.
     func reload() async -> ReloadResponse
 }
+
+/// A node whose keys an operator can list and change (`/v1/keys...`, `overlayctl keys`).
+public protocol KeysAPIProvider: LocalAPIProvider {
+    /// The keys this node knows (keyring file and successors) and the standing of each.
+    ///
+    /// The router overwrites ``KeysResponse/schema`` and ``KeysResponse/version``.
+    func keys() async -> KeysResponse
+
+    /// Performs one change; called only for callers allowed to write (the router checks first).
+    ///
+    /// - Returns: the key table after the change, with one sentence on what was done, or why
+    ///   the change was refused (HTTP 422, code `key_refused`).
+    func changeKeys(_ change: KeyChange) async -> Result<KeysResponse, KeyChangeRefused>
+}

@@ -526,6 +526,16 @@ enum ConfigCheck {
         return mode_t(mode)
     }
 
+    /// A group of this system, by name or number (``NodeConfiguration/socketGroupID(_:)``).
+    static func group(_ text: String, _ key: ConfigKey, _ origin: ConfigOrigin) throws -> String {
+        guard !text.isEmpty, NodeConfiguration.socketGroupID(text) != nil else {
+            throw ConfigError.invalid(
+                .badValue, origin, key,
+                problem: "is \(quoted(text)), which is no group of this system; create it (groupadd) or leave the key out for the daemon's own group")
+        }
+        return text
+    }
+
     /// The probe timeout must leave time for indirect probes within the protocol period (SWIM 4.1).
     static func membershipTimings(_ config: NodeConfiguration, _ origin: ConfigOrigin) throws {
         let settings = config.membership

@@ -105,6 +105,12 @@ public enum ConfigSchema {
             assign: { v, o, c in c.socketMode = try ConfigCheck.mode(v.string, ConfigKeys.socketMode, o) },
             render: { .set("\"0\(String($0.socketMode, radix: 8))\"") }),
         Entry(
+            "api", "socket_group", .string(what: "group name or number", rule: "a group of this system"), default: .derived("the daemon's own group"),
+            example: "\"netadmin\"",
+            doc: "The group the socket file gets before it becomes reachable, so that the members of a local group other than the daemon's can use `overlayctl` (with `socket_mode` `\"0660\"`: read routes; write routes still need root or the daemon's user). The daemon's user must belong to the group. Checked when the config is read: a group that does not exist is an error.",
+            assign: { v, o, c in c.socketGroup = try ConfigCheck.group(v.string, ConfigKeys.socketGroup, o) },
+            render: { c in c.socketGroup.map { .set(ConfigFile.tomlString($0)) } ?? .omitted }),
+        Entry(
             "api", "metrics_address", .string(what: "`host:port`", rule: "port 1-65535"), default: .derived("none (metrics only on the socket)"),
             example: "\"127.0.0.1:9946\"", flag: "--metrics-address",
             doc: "A TCP address that serves `GET /metrics` (and nothing else) for a Prometheus server that cannot read the socket. Off by default: the socket's permissions protect the API, a TCP port is open to whoever can reach it; bind it to loopback or the management network. 9946 is next to the gossip port.",
@@ -246,6 +252,7 @@ enum ConfigKeys {
     static var keyring: ConfigKey { ConfigSchema.entry("network", "keyring").key }
     static var socket: ConfigKey { ConfigSchema.entry("api", "socket").key }
     static var socketMode: ConfigKey { ConfigSchema.entry("api", "socket_mode").key }
+    static var socketGroup: ConfigKey { ConfigSchema.entry("api", "socket_group").key }
     static var metricsAddress: ConfigKey { ConfigSchema.entry("api", "metrics_address").key }
     static var tables: [String] { ConfigSchema.tables }
     /// Every key of the plain tables, plus `gateways.gateway` and the keys of `[gateway]`.

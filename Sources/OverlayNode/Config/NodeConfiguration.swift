@@ -77,6 +77,22 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// in the file as an octal string, `"0660"`.
     public var socketMode: mode_t = ConfigDefaults.socketMode
 
+    /// `api.socket_group`: the group the API socket gets, by name or number.
+    ///
+    /// Default `nil`: the daemon's own group (`overlayd` in the package). Set it to let a local
+    /// group other than the daemon's use `overlayctl`; the daemon's user must belong to it.
+    public var socketGroup: String? = nil
+
+    /// The group ID of `api.socket_group`, or `nil` when it is unset.
+    public var socketGroupID: gid_t? { socketGroup.flatMap(Self.socketGroupID) }
+
+    /// A group's ID from its name or number; `nil` if this system has no such group.
+    public static func socketGroupID(_ text: String) -> gid_t? {
+        if let group = getgrnam(text) { return group.pointee.gr_gid }
+        if let number = UInt32(text), getgrgid(gid_t(number)) != nil { return gid_t(number) }
+        return nil
+    }
+
     /// `api.metrics_address`: a TCP address serving `GET /metrics` only. Default `nil`: metrics
     /// are served on the API socket alone, whose file mode protects them.
     public var metricsAddress: PeerEndpoint? = nil

@@ -17,6 +17,7 @@ extension NodeRuntime: ReloadAPIProvider {
         ("network.seeds", { $0.seeds != $1.seeds }),
         ("api.socket", { $0.socket != $1.socket }),
         ("api.socket_mode", { $0.socketMode != $1.socketMode }),
+        ("api.socket_group", { $0.socketGroup != $1.socketGroup }),
         ("api.metrics_address", { $0.metricsAddress != $1.metricsAddress }),
         ("membership", { $0.membership != $1.membership }),
         ("security", {
@@ -66,7 +67,7 @@ extension NodeRuntime: ReloadAPIProvider {
             applied.append("keyring")
         }
         agent.updateKeyring(keyring)
-        transport.admitSenders(keyring.entries.keys.map(\.data))
+        transport.admitSenders(agent.keyTrust.knownKeys.map(\.data))
         keyringPath = path
         var restart: [String] = []
         if let new {

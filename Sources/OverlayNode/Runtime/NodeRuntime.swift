@@ -14,15 +14,15 @@ import OverlayCrypto
 public actor NodeRuntime {
     /// The daemon's version string.
     public let version: String
-    /// This node's ID.
-    public let localID: NodeID
+    /// This node's ID (its successor's after a key roll, ``rollKey(overlap:)``).
+    public internal(set) var localID: NodeID
     /// Metrics served at `/metrics`.
     public let metrics: NodeMetrics
 
     var agent: Agent
     private let options: RuntimeOptions
     let transport: UDPTransport
-    let logger: Logger
+    var logger: Logger
     let startedAt = ContinuousClock.now
     private var timer: Task<Void, Never>?
     private var armed: Instant?
@@ -35,7 +35,11 @@ public actor NodeRuntime {
     /// Gateway selection: prober, hop source, probes in flight, event subscribers.
     var gatewayShell: GatewayShellState
     /// Signs as this node; kept to restart gateway selection on reload.
-    let signer: SodiumSigner
+    var signer: SodiumSigner
+    /// The switch to the successor key after a roll's handover, while one is pending.
+    var keySwitch: Task<Void, Never>?
+    /// The node's state directory (key files, snapshot).
+    var stateDirectory: StateDirectory { options.stateDirectory }
     /// The event loops of the prober, kept to rebuild it on reload.
     let group: any EventLoopGroup
     /// The configuration in force (``RuntimeOptions/configuration``), replaced by each reload.
@@ -49,26 +53,27 @@ public actor NodeRuntime {
     ///
     /// - Throws: ``StateError`` with one sentence for the operator (no key, no keyring, port in use).
     public init(options: RuntimeOptions, group: any EventLoopGroup, logger: Logger) async throws {
-        let identity = try options.stateDirectory.loadIdentity()
-        let signer = SodiumSigner(identity: identity)
-        let keyring = try StateDirectory.loadKeyring(path: options.keyringPath, localID: signer.nodeID)
         var snapshot: PeerSnapshot?
         switch options.stateDirectory.loadSnapshot() {
         case .success(let loaded): snapshot = loaded
         case .failure(let error): logger.warning("\(error.description)")
         }
+        let identity = try Self.finishKeyRoll(options.stateDirectory, snapshot: &snapshot, logger: logger)
+        let signer = SodiumSigner(identity: identity)
+        let keyring = try StateDirectory.loadKeyring(path: options.keyringPath, localID: signer.nodeID)
         let transport = try await UDPTransport.bind(
             options.bind, group: group, senderRate: (options.agent.senderRatePerSecond, options.agent.senderBurst))
-        transport.admitSenders(keyring.entries.keys.map(\.data))
         var settings = options.agent
         if options.bind.port == 0, settings.endpoint.port == 0 { settings.endpoint.port = transport.localAddress.port }
         let now = WallClock.now()
         // The one boot policy (AgentBoot): above the persisted incarnation and session, seeds
         // then the snapshot's peers as join targets, founding only without a seed but itself.
         let boot = AgentBoot(endpoint: settings.endpoint, seeds: options.seeds, snapshot: snapshot, now: now)
-        self.agent = boot.makeAgent(
+        let agent = boot.makeAgent(
             settings: settings, signer: signer, verifier: SodiumVerifier(), keyring: keyring, seed: SecureRandom.uint64(),
             now: now, gateways: options.gateways?.settings)
+        transport.admitSenders(agent.keyTrust.knownKeys.map(\.data))
+        self.agent = agent
         self.gatewayShell = GatewayShellState(options: options.gateways, group: group)
         self.signer = signer
         self.group = group
@@ -126,6 +131,8 @@ public actor NodeRuntime {
 
     /// Stops timers and closes the socket without announcing anything (as a crash would).
     public func stop() async {
+        keySwitch?.cancel()
+        keySwitch = nil
         timer?.cancel()
         timer = nil
         receiver?.cancel()
@@ -148,7 +155,7 @@ public actor NodeRuntime {
         do {
             let keyring = try StateDirectory.loadKeyring(path: keyringPath, localID: localID)
             agent.updateKeyring(keyring)
-            transport.admitSenders(keyring.entries.keys.map(\.data))
+            transport.admitSenders(agent.keyTrust.knownKeys.map(\.data))
             logger.notice("keyring reloaded", metadata: ["keys": "\(keyring.count)"])
         } catch {
             logger.error("keyring not reloaded, keeping the old one: \(error)")

@@ -49,7 +49,8 @@ enum PacketKind: Equatable, Sendable {
 struct MeshHarness {
     struct Node {
         let index: Int
-        let signer: FakeSigner
+        /// Signs as the node (its successor key after ``MeshHarness/rollKey(_:to:overlap:handover:)``).
+        var signer: FakeSigner
         let endpoint: PeerEndpoint
         var agent: Agent
         /// A crashed node neither ticks, sends nor receives.
@@ -111,8 +112,12 @@ struct MeshHarness {
     private(set) var digest: UInt64 = 0xCBF2_9CE4_8422_2325
 
     /// Creates `count` agents: node 0 is the seed; every other node joins through it.
-    init(count: Int, seed: UInt64, settings: MembershipSettings = .radio, keyringExtra: Int = 0) {
-        self.keyring = TestKeys.keyring(count: count + keyringExtra)
+    init(count: Int, seed: UInt64, settings: MembershipSettings = .radio, keyringExtra: Int = 0, operators: Set<Int> = []) {
+        var keyring = TestKeys.keyring(count: count + keyringExtra)
+        for index in operators {
+            keyring.insert(Keyring.Entry(id: TestKeys.id(index), label: "node\(index)", mayRevoke: true))
+        }
+        self.keyring = keyring
         self.settings = settings
         self.seed = seed
         self.now = Self.epoch
@@ -159,6 +164,26 @@ struct MeshHarness {
         let directives = nodes[index].agent.leave(now: now)
         handle(directives, from: index)
         nodes[index].crashed = true
+    }
+
+    /// Rolls node `index`'s key as the daemon does: announces the roll under the old key, lets
+    /// it spread for `handover`, then the node leaves under its old key and continues under
+    /// `successor` (``Agent/continuation(as:seed:now:)``).
+    mutating func rollKey(_ index: Int, to successor: FakeSigner, overlap: Duration, handover: Duration) throws {
+        let (_, directives) = try nodes[index].agent.announceKeyRoll(to: successor.nodeID, overlap: overlap, now: now)
+        handle(directives, from: index)
+        run(for: handover)
+        handle(nodes[index].agent.leave(now: now), from: index)
+        nodes[index].agent = nodes[index].agent.continuation(as: successor, seed: seed &+ UInt64(index) &+ 0x5EED, now: now)
+        nodes[index].signer = successor
+        start(index)
+    }
+
+    /// Calls into node `index`'s agent and performs the directives it returns (a test's own
+    /// input, such as a revocation).
+    mutating func act(_ index: Int, _ input: (inout Agent, Instant) throws -> [AgentDirective]) rethrows {
+        let directives = try input(&nodes[index].agent, now)
+        handle(directives, from: index)
     }
 
     /// Restarts a crashed node from its persisted snapshot with no seed configured: a new

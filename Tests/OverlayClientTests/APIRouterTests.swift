@@ -19,8 +19,8 @@ struct APIRouterTests {
         let paths = APIRouter.routes.map(\.path)
         #expect(paths == paths.sorted())
         #expect(paths == [
-            "/metrics", "/v1/events", "/v1/gateways", "/v1/membership", "/v1/observations", "/v1/peers", "/v1/reload", "/v1/selection",
-            "/v1/selection/refresh", "/v1/status",
+            "/metrics", "/v1/events", "/v1/gateways", "/v1/keys", "/v1/keys/add", "/v1/keys/retire", "/v1/keys/revoke", "/v1/keys/roll",
+            "/v1/membership", "/v1/observations", "/v1/peers", "/v1/reload", "/v1/selection", "/v1/selection/refresh", "/v1/status",
         ])
     }
 

@@ -163,7 +163,9 @@ struct GatewayRoutesTests {
         #expect(try APIRouter.resolve(method: "GET", uri: "/v1/selection").get().route.access == .read)
         #expect(try APIRouter.resolve(method: "GET", uri: "/v1/observations?observer=AB&gateway=g").get().path == "/v1/observations")
         #expect(try ObservationFilter.parse(gateway: ["g"], observer: ["AB"]) == ObservationFilter(gateway: "g", observerPrefix: "ab"))
-        #expect(APIRouter.routes.filter { $0.access == .write }.map(\.path) == ["/v1/reload", "/v1/selection/refresh"])
+        #expect(APIRouter.routes.filter { $0.access == .write }.map(\.path) == [
+            "/v1/keys/add", "/v1/keys/retire", "/v1/keys/revoke", "/v1/keys/roll", "/v1/reload", "/v1/selection/refresh",
+        ])
     }
 
     @Test func eventsStreamOneCompactJSONLinePerEventInOrder() async throws {

@@ -9,7 +9,8 @@ import OverlayNode
 ///
 /// The other members are a crowd in this process: each is a real agent with its own key (all in
 /// the daemon's keyring) that sends its join, a signed push-pull, to the daemon from one UDP
-/// socket, and then stays silent. The daemon therefore lists every member, first alive, and in
+/// socket, answers the daemon's join challenge (the socket's replies are handed to the agents),
+/// and then stays silent. The daemon therefore lists every member, first alive, and in
 /// the minute the suite takes it probes only a few dozen of them (one per protocol period), so
 /// most are still alive when the API is asked. It holds their claims, its dissemination queue
 /// and its suspicion timers, as with a live cloud; not measured here: the traffic of a live
@@ -83,6 +84,16 @@ struct DaemonBench {
         }
         var lastRetry = Date()
         try waitFor("the daemon to list \(members) members", seconds: 60) {
+            // The daemon answers each join with a challenge sealed to its joiner: every datagram
+            // the socket got goes to the agents (only its recipient takes it), and what they
+            // answer (the join again, with the cookie) goes back.
+            let now = WallClock.now()
+            while let reply = sender.receive() {
+                for index in agents.indices {
+                    for case .transmit(let bytes, let to) in agents[index].onDatagram(reply, from: daemonEndpoint, now: now)
+                    where to == daemonEndpoint { sender.send(bytes) }
+                }
+            }
             guard let peers = try? client.peers() else { return false }
             if peers.peers.count >= members { return true }
             // A join lost on the way (a full receive buffer) is sent again, as a member's own
@@ -173,7 +184,7 @@ func freeUDPPort() throws -> UInt16 {
     return UInt16(bigEndian: address.sin_port)
 }
 
-/// One unconnected UDP socket that sends datagrams to one address.
+/// One unconnected UDP socket that sends datagrams to one address and reads what comes back.
 final class UDPSender {
     private let descriptor: Int32
     private var address = sockaddr_in()
@@ -187,6 +198,13 @@ final class UDPSender {
     }
 
     deinit { close(descriptor) }
+
+    /// A datagram waiting on the socket, without blocking; `nil` when there is none.
+    func receive() -> Data? {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let count = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        return count > 0 ? Data(buffer[0..<count]) : nil
+    }
 
     func send(_ bytes: Data) {
         _ = bytes.withUnsafeBytes { buffer in
